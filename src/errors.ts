@@ -1,0 +1,45 @@
+// Typed errors shared by the whole core: each names what broke and what the user can do about it.
+
+/** The peer (or our own caller) broke a rule of MQTT 3.1.1; `rule` is the spec's statement id when there is one. */
+export class ProtocolError extends Error {
+  readonly packetType: string;
+  readonly rule: string | undefined;
+  constructor(packetType: string, message: string, rule?: string) {
+    super(`${packetType}: ${message}${rule ? ` ${rule}` : ""}`);
+    this.name = "ProtocolError";
+    this.packetType = packetType;
+    this.rule = rule;
+  }
+}
+
+/** A configuration value is missing or invalid; `key` is the config key the user must fix. */
+export class ConfigError extends Error {
+  readonly key: string;
+  constructor(key: string, message: string) {
+    super(`config "${key}": ${message}`);
+    this.name = "ConfigError";
+    this.key = key;
+  }
+}
+
+/** Persistent storage failed or holds data that fails its checksum; nothing corrupt is ever used silently. */
+export class StorageError extends Error {
+  readonly key: string | undefined;
+  constructor(message: string, key?: string) {
+    super(key === undefined ? message : `${message} (key "${key}")`);
+    this.name = "StorageError";
+    this.key = key;
+  }
+}
+
+/** The broker answered CONNECT with a non-zero return code. `retryable` says whether trying again can help. */
+export class ConnectionRefusedError extends Error {
+  readonly returnCode: number;
+  readonly retryable: boolean;
+  constructor(returnCode: number, message: string, retryable: boolean) {
+    super(message);
+    this.name = "ConnectionRefusedError";
+    this.returnCode = returnCode;
+    this.retryable = retryable;
+  }
+}

@@ -58,6 +58,12 @@ function bodyLength(packet: Packet): number {
       return length;
     }
     case PacketType.CONNACK:
+      if (!Number.isInteger(packet.returnCode) || packet.returnCode < 0 || packet.returnCode > 5) {
+        throw new ProtocolError(name, `return code ${packet.returnCode} is reserved`, "[MQTT-3.2.2.3]");
+      }
+      if (packet.sessionPresent && packet.returnCode !== 0) {
+        throw new ProtocolError(name, "session present must be 0 with a non-zero return code", "[MQTT-3.2.2-4]");
+      }
       return 2;
     case PacketType.PUBLISH:
       validateTopicName(packet.topic, name);
@@ -85,6 +91,7 @@ function bodyLength(packet: Packet): number {
     }
     case PacketType.SUBACK:
       checkPacketId(packet.packetId, name);
+      if (packet.granted.length === 0) throw new ProtocolError(name, "needs at least one return code", "[MQTT-3.9.3-1]");
       for (const code of packet.granted) checkSubackCode(code, name);
       return 2 + packet.granted.length;
     case PacketType.UNSUBSCRIBE: {
@@ -360,6 +367,18 @@ export class PacketDecoder {
     }
   }
 
+  /** Declares the end of the input (e.g. the connection closed): throws a ProtocolError naming the packet cut short, if any. */
+  end(): void {
+    if (this.failure) throw this.failure;
+    if (this.stage === Stage.Header) return;
+    const name = packetName(this.header >> 4);
+    const got = this.stage === Stage.Body ? `${this.filled} of ${this.remaining} body bytes` : "an incomplete remaining length";
+    this.stage = Stage.Failed;
+    this.body = EMPTY;
+    this.failure = new ProtocolError(name, `input ended inside the packet after ${got}`);
+    throw this.failure;
+  }
+
   private checkSize(): void {
     const total = 1 + this.lengthBytes + this.remaining;
     if (total > this.maxPacketSize) {
@@ -378,9 +397,7 @@ export function decodeAll(bytes: Uint8Array, options?: DecoderOptions): Packet[]
   const packets: Packet[] = [];
   const decoder = new PacketDecoder(options);
   decoder.push(bytes, (packet) => packets.push(packet));
-  if (decoder.buffered > 0 || (decoder as unknown as { stage: Stage }).stage !== Stage.Header) {
-    throw new ProtocolError("STREAM", "input ends inside a packet");
-  }
+  decoder.end();
   return packets;
 }
 
@@ -461,7 +478,7 @@ function decodeBody(header: number, bytes: Uint8Array, start: number, end: numbe
       break;
     case PacketType.CONNACK: {
       const flags = reader.byte("acknowledge flags");
-      if ((flags & 0xfe) !== 0) throw new ProtocolError("CONNACK", "reserved acknowledge flag bits are set", "[MQTT-3.2.2]");
+      if ((flags & 0xfe) !== 0) throw new ProtocolError("CONNACK", "reserved acknowledge flag bits 7-1 are set", "[MQTT-3.2.2.1]");
       const returnCode = reader.byte("return code");
       if (returnCode > 5) throw new ProtocolError("CONNACK", `return code ${returnCode} is reserved`, "[MQTT-3.2.2.3]");
       if (returnCode !== 0 && flags !== 0) throw new ProtocolError("CONNACK", "session present must be 0 with a non-zero return code", "[MQTT-3.2.2-4]");
@@ -518,7 +535,8 @@ function decodeConnect(reader: BodyReader): ConnectPacket {
   const hasWill = (flags & 0x04) !== 0;
   const willQos = (flags >> 3) & 3;
   const willRetain = (flags & 0x20) !== 0;
-  if (!hasWill && (willQos !== 0 || willRetain)) throw new ProtocolError("CONNECT", "will QoS and retain must be 0 without a will", "[MQTT-3.1.2-13]");
+  if (!hasWill && willQos !== 0) throw new ProtocolError("CONNECT", "will QoS must be 0 without a will", "[MQTT-3.1.2-13]");
+  if (!hasWill && willRetain) throw new ProtocolError("CONNECT", "will retain must be 0 without a will", "[MQTT-3.1.2-15]");
   if (willQos === 3) throw new ProtocolError("CONNECT", "will QoS is 3", "[MQTT-3.1.2-14]");
   const hasPassword = (flags & 0x40) !== 0;
   const hasUsername = (flags & 0x80) !== 0;

@@ -335,8 +335,10 @@ export class PacketDecoder {
           if (this.lengthBytes === 4) {
             throw new ProtocolError(packetName(this.header >> 4), "remaining length uses more than 4 bytes", "[MQTT-2.2.3]");
           }
+          // Refuse an oversized packet as soon as its length says so, even before the length is complete;
+          // checked per byte so that the error does not depend on how the stream was chunked.
+          this.checkSize();
         }
-        // Refuse an oversized packet as soon as its length says so, even before the length is complete.
         this.checkSize();
         if (!complete) return;
         this.stage = Stage.Body;

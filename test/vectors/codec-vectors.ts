@@ -116,14 +116,18 @@ export const GOLDEN_VECTORS: GoldenVector[] = [
   { name: "DISCONNECT", packet: { type: DISCONNECT }, hex: "e000" },
 ];
 
+const MAX_PACKET = 1 + 4 + 268_435_455;
+
 const M = (name: string, hex: string, packetType: string, rule: string | undefined, maxPacketSize?: number): MalformedVector =>
   maxPacketSize === undefined ? { name, hex, packetType, rule } : { name, hex, packetType, rule, maxPacketSize };
 
 /** Input the decoder must refuse with a ProtocolError naming `packetType` and `rule`; each hex is a whole stream. */
 export const MALFORMED_VECTORS: MalformedVector[] = [
   // Fixed header
-  M("remaining length in 5 bytes", "30ffffffff7f", "PUBLISH", "[MQTT-2.2.3]"),
-  M("remaining length in 5 bytes on PINGREQ", "c0808080808000", "PINGREQ", "[MQTT-2.2.3]"),
+  // The largest maxPacketSize, so the length's form is what fails and not its size.
+  M("remaining length in 5 bytes", "30ffffffff7f", "PUBLISH", "[MQTT-2.2.3]", MAX_PACKET),
+  M("remaining length in 5 bytes on PINGREQ", "c0808080808000", "PINGREQ", "[MQTT-2.2.3]", MAX_PACKET),
+  M("remaining length in 5 bytes under the default maxPacketSize is refused for its size first", "30ffffffff7f", "PUBLISH", undefined),
   M("reserved packet type 0", "0000", "RESERVED", "[MQTT-2.2.1]"),
   M("reserved packet type 15", "f000", "RESERVED", "[MQTT-2.2.1]"),
   M("CONNECT reserved flags 1111", "1f0c00044d5154540402003c0000", "CONNECT", "[MQTT-2.2.2-2]"),

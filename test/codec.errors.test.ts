@@ -1,0 +1,117 @@
+// Malformed input and unsendable packets: each raises a ProtocolError naming the packet type and the rule broken.
+import { describe, expect, it } from "vitest";
+import { ProtocolError } from "../src/errors";
+import { PacketDecoder, decodeAll, encode } from "../src/mqtt/codec";
+import { MAX_REMAINING_LENGTH, PacketType } from "../src/mqtt/constants";
+import type { Packet } from "../src/mqtt/packets";
+import { MALFORMED_VECTORS, type MalformedVector } from "./vectors/codec-vectors";
+import { fromHex } from "./vectors/hex";
+
+function caught(run: () => unknown): ProtocolError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ProtocolError) return error;
+    throw new Error(`expected a ProtocolError, got ${String(error)}`);
+  }
+  throw new Error("expected a ProtocolError, nothing was thrown");
+}
+
+function expectRule(error: ProtocolError, packetType: string, rule: string | undefined): void {
+  expect(error.packetType).toBe(packetType);
+  expect(error.rule).toBe(rule);
+  expect(error.message.startsWith(`${packetType}: `)).toBe(true);
+  if (rule !== undefined) expect(error.message.endsWith(rule)).toBe(true);
+}
+
+const options = (v: MalformedVector) => (v.maxPacketSize === undefined ? undefined : { maxPacketSize: v.maxPacketSize });
+
+describe("malformed input is refused with the packet type and the rule", () => {
+  it.each(MALFORMED_VECTORS.map((v) => [v.name, v] as const))("%s", (_name, vector) => {
+    expectRule(caught(() => decodeAll(fromHex(vector.hex), options(vector))), vector.packetType, vector.rule);
+  });
+
+  it.each(MALFORMED_VECTORS.map((v) => [v.name, v] as const))("%s (fed one byte at a time)", (_name, vector) => {
+    const bytes = fromHex(vector.hex);
+    const decoder = new PacketDecoder(options(vector));
+    const error = caught(() => {
+      for (let i = 0; i < bytes.length; i++) decoder.push(bytes.subarray(i, i + 1), () => {});
+      decoder.end();
+    });
+    expectRule(error, vector.packetType, vector.rule);
+  });
+});
+
+describe("decoder state after an error", () => {
+  it("stays failed, rethrowing the same error, until reset()", () => {
+    const decoder = new PacketDecoder();
+    const first = caught(() => decoder.push(fromHex("40020000"), () => {}));
+    expect(caught(() => decoder.push(fromHex("c000"), () => {}))).toBe(first);
+    expect(caught(() => decoder.end())).toBe(first);
+    decoder.reset();
+    const packets: Packet[] = [];
+    decoder.push(fromHex("c000"), (packet) => packets.push(packet));
+    expect(packets).toEqual([{ type: PacketType.PINGREQ }]);
+  });
+
+  it("delivers the packets before the bad one", () => {
+    const packets: Packet[] = [];
+    const decoder = new PacketDecoder();
+    const error = caught(() => decoder.push(fromHex("d000" + "40020001" + "40020000"), (packet) => packets.push(packet)));
+    expect(packets.map((p) => p.type)).toEqual([PacketType.PINGRESP, PacketType.PUBACK]);
+    expectRule(error, "PUBACK", "[MQTT-2.3.1-1]");
+  });
+
+  it("end() is quiet between packets and names the packet cut short", () => {
+    const decoder = new PacketDecoder();
+    decoder.push(fromHex("c000"), () => {});
+    expect(() => decoder.end()).not.toThrow();
+    decoder.push(fromHex("30"), () => {});
+    expectRule(caught(() => decoder.end()), "PUBLISH", undefined);
+  });
+
+  it("rejects an invalid maxPacketSize option as a programming error", () => {
+    expect(() => new PacketDecoder({ maxPacketSize: 1 })).toThrow(RangeError);
+    expect(() => new PacketDecoder({ maxPacketSize: 1.5 })).toThrow(RangeError);
+  });
+});
+
+describe("encode refuses packets it could not send legally", () => {
+  const publish = (fields: Partial<Extract<Packet, { type: 3 }>>): Packet =>
+    ({ type: PacketType.PUBLISH, topic: "t", payload: new Uint8Array(0), qos: 0, retain: false, dup: false, ...fields }) as Packet;
+  const cases: [string, Packet, string, string | undefined][] = [
+    ["PUBLISH wildcard topic", publish({ topic: "a/+" }), "PUBLISH", "[MQTT-3.3.2-2]"],
+    ["PUBLISH empty topic", publish({ topic: "" }), "PUBLISH", "[MQTT-4.7.3-1]"],
+    ["PUBLISH topic with U+0000", publish({ topic: "a\u0000" }), "PUBLISH", "[MQTT-4.7.3-2]"],
+    ["PUBLISH topic with a lone surrogate", publish({ topic: "a\ud800" }), "UTF-8", "[MQTT-1.5.3-1]"],
+    ["PUBLISH QoS 1 without packet id", publish({ qos: 1 }), "PUBLISH", "[MQTT-2.3.1-1]"],
+    ["PUBLISH QoS 2 packet id 0", publish({ qos: 2, packetId: 0 }), "PUBLISH", "[MQTT-2.3.1-1]"],
+    ["PUBLISH packet id 65536", publish({ qos: 1, packetId: 65536 }), "PUBLISH", "[MQTT-2.3.1-1]"],
+    ["PUBLISH QoS 3", publish({ qos: 3 as 0 }), "PUBLISH", "[MQTT-3.3.1-4]"],
+    ["PUBLISH DUP at QoS 0", publish({ dup: true }), "PUBLISH", "[MQTT-3.3.1-2]"],
+    ["PUBACK packet id 0", { type: PacketType.PUBACK, packetId: 0 }, "PUBACK", "[MQTT-2.3.1-1]"],
+    ["PUBREL packet id 1.5", { type: PacketType.PUBREL, packetId: 1.5 }, "PUBREL", "[MQTT-2.3.1-1]"],
+    ["SUBSCRIBE without filters", { type: PacketType.SUBSCRIBE, packetId: 1, subscriptions: [] }, "SUBSCRIBE", "[MQTT-3.8.3-3]"],
+    ["SUBSCRIBE '#' not last", { type: PacketType.SUBSCRIBE, packetId: 1, subscriptions: [{ topic: "a/#/b", qos: 0 }] }, "SUBSCRIBE", "[MQTT-4.7.1-2]"],
+    ["SUBSCRIBE 'a+'", { type: PacketType.SUBSCRIBE, packetId: 1, subscriptions: [{ topic: "a+", qos: 0 }] }, "SUBSCRIBE", "[MQTT-4.7.1-3]"],
+    ["SUBACK return code 3", { type: PacketType.SUBACK, packetId: 1, granted: [3] }, "SUBACK", "[MQTT-3.9.3-2]"],
+    ["SUBACK without return codes", { type: PacketType.SUBACK, packetId: 1, granted: [] }, "SUBACK", "[MQTT-3.9.3-1]"],
+    ["UNSUBSCRIBE without filters", { type: PacketType.UNSUBSCRIBE, packetId: 1, topics: [] }, "UNSUBSCRIBE", "[MQTT-3.10.3-2]"],
+    ["CONNACK return code 6", { type: PacketType.CONNACK, sessionPresent: false, returnCode: 6 }, "CONNACK", "[MQTT-3.2.2.3]"],
+    ["CONNACK session present with a refusal", { type: PacketType.CONNACK, sessionPresent: true, returnCode: 5 }, "CONNACK", "[MQTT-3.2.2-4]"],
+    ["CONNECT password without username", { type: PacketType.CONNECT, clientId: "c", cleanSession: true, keepAlive: 0, password: "pw" }, "CONNECT", "[MQTT-3.1.2-22]"],
+    ["CONNECT keepAlive 65536", { type: PacketType.CONNECT, clientId: "c", cleanSession: true, keepAlive: 65536 }, "CONNECT", undefined],
+    ["CONNECT will topic with wildcard", { type: PacketType.CONNECT, clientId: "c", cleanSession: true, keepAlive: 0, will: { topic: "#", payload: new Uint8Array(0), qos: 0, retain: false } }, "CONNECT", "[MQTT-3.3.2-2]"],
+    ["CONNECT client id over 65535 bytes", { type: PacketType.CONNECT, clientId: "é".repeat(40000), cleanSession: true, keepAlive: 0 }, "CONNECT", "[MQTT-1.5.3]"],
+  ];
+
+  it.each(cases)("%s", (_name, packet, packetType, rule) => {
+    expectRule(caught(() => encode(packet)), packetType, rule);
+  });
+
+  it("a packet over the 268435455-byte remaining length limit, checked before allocating", () => {
+    const huge = new Uint8Array(0);
+    Object.defineProperty(huge, "length", { value: MAX_REMAINING_LENGTH });
+    expectRule(caught(() => encode({ type: PacketType.PUBLISH, topic: "t", payload: huge, qos: 0, retain: false, dup: false })), "PUBLISH", "[MQTT-2.2.3]");
+  });
+});

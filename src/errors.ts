@@ -43,3 +43,11 @@ export class ConnectionRefusedError extends Error {
     this.retryable = retryable;
   }
 }
+
+/** publish() was refused: the offline queue is full under the "reject-new" policy, or the message alone exceeds the queue's byte limit. */
+export class QueueFullError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "QueueFullError";
+  }
+}

@@ -50,6 +50,8 @@ export interface ClientOptions {
   backoffCapMs?: number;
   /** Largest incoming packet accepted; larger ones are a protocol error and close the link. */
   maxPacketSize?: number;
+  /** How long end() waits for queued and in-flight messages before it stops anyway (they stay stored). */
+  endTimeoutMs?: number;
 }
 
 export interface ClientDeps {
@@ -75,7 +77,7 @@ export interface DeliveredInfo {
 }
 
 export interface DroppedInfo extends DeliveredInfo {
-  reason: "queue-full" | "clean-session" | "too-large";
+  reason: "queue-full";
 }
 
 export interface ClientEvents {

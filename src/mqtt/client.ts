@@ -1,0 +1,683 @@
+// The MQTT client shell: connection attempts, keepalive, timeouts, reconnect and the write path around the Session.
+// Rule of every turn: stage state changes, commit them, then write the bytes that depend on them, then tell the user.
+import { ConfigError, ConnectionRefusedError, ProtocolError } from "../errors";
+import type { Transport } from "../platform/ports";
+import { Backoff } from "./backoff";
+import type {
+  ClientCounters, ClientDeps, ClientEvents, ClientOptions, ClientState, IncomingMessage, MessageHandler, PublishOptions, Publisher,
+} from "./client-api";
+import { encode, PacketDecoder } from "./codec";
+import { ConnectReturnCode, PacketType, SUBACK_FAILURE, packetName, type QoS } from "./constants";
+import type { ConnackPacket, Packet, PublishPacket, SubackPacket } from "./packets";
+import { Session } from "./session";
+import { topicMatches, validateTopicFilter, validateTopicName } from "./topics";
+import { encodeUtf8 } from "./utf8";
+
+export const CLIENT_DEFAULTS = Object.freeze({
+  cleanSession: false,
+  keepAliveSeconds: 60,
+  connectTimeoutMs: 10_000,
+  ackTimeoutMs: 30_000,
+  pingTimeoutMs: 10_000,
+  maxInflight: 8,
+  queueMaxMessages: 1000,
+  queueMaxBytes: 256 * 1024,
+  dropPolicy: "oldest-qos0-first" as const,
+  refusedPolicy: "stop-on-fatal" as const,
+  backoffBaseMs: 1000,
+  backoffCapMs: 60_000,
+  maxPacketSize: 64 * 1024,
+  endTimeoutMs: 30_000,
+});
+
+type ResolvedOptions = Required<Omit<ClientOptions, "username" | "password" | "will">> & Pick<ClientOptions, "username" | "password" | "will">;
+
+const REFUSAL_TEXT: Record<number, [string, boolean]> = {
+  [ConnectReturnCode.UNACCEPTABLE_PROTOCOL_VERSION]: ["broker refused MQTT 3.1.1 (return code 1): use a broker that supports protocol level 4", false],
+  [ConnectReturnCode.IDENTIFIER_REJECTED]: ["broker rejected the client id (return code 2): set a shorter or different device id", false],
+  [ConnectReturnCode.SERVER_UNAVAILABLE]: ["broker is unavailable (return code 3): will retry slowly", true],
+  [ConnectReturnCode.BAD_USERNAME_OR_PASSWORD]: ["broker refused the username or password (return code 4): fix mqtt_user / mqtt_password", false],
+  [ConnectReturnCode.NOT_AUTHORIZED]: ["broker says this client is not authorized (return code 5): check the broker's ACL for this client id", false],
+};
+
+/** One connection attempt: its transport, decoder, output buffer and per-connection bookkeeping. */
+class Link {
+  transport: Transport | undefined;
+  readonly decoder: PacketDecoder;
+  /** Bytes the transport has not taken yet. */
+  readonly pending: Uint8Array[] = [];
+  open = false;
+  /** CONNACK accepted. */
+  ready = false;
+  lastSent: number;
+  lastReceived: number;
+  pingDeadline = 0;
+  readonly sentAt = new Map<number, number>();
+  readonly subscribing = new Map<number, Array<{ topic: string; qos: QoS }>>();
+  readonly unsubscribing = new Map<number, string[]>();
+
+  constructor(readonly startedAt: number, maxPacketSize: number) {
+    this.decoder = new PacketDecoder({ maxPacketSize });
+    this.lastSent = startedAt;
+    this.lastReceived = startedAt;
+  }
+}
+
+export class MqttClient implements Publisher {
+  readonly counters: ClientCounters = { sent: 0, acked: 0, retried: 0, queued: 0, dropped: 0, reconnects: 0, received: 0, protocolErrors: 0 };
+  private readonly options: ResolvedOptions;
+  private readonly session: Session;
+  private readonly backoff: Backoff;
+  private readonly handlers = new Map<string, { qos: QoS; handler: MessageHandler }>();
+  private readonly enqueuedAt = new Map<number, number>();
+  private currentState: ClientState = "idle";
+  private link: Link | undefined;
+  private timer: unknown;
+  private timerDue = 0;
+  private reconnectAt = 0;
+  private everConnected = false;
+  private ending: { deadline: number; callbacks: Array<() => void> } | undefined;
+  private readonly staged: Packet[] = [];
+  private readonly events: Array<() => void> = [];
+  private draining = false;
+
+  constructor(options: ClientOptions, private readonly deps: ClientDeps, private readonly on: ClientEvents = {}) {
+    this.options = resolveOptions(options);
+    this.session = new Session(deps.store, this.options);
+    this.backoff = new Backoff(this.options.backoffBaseMs, this.options.backoffCapMs, deps.random);
+    const now = deps.clock.now();
+    for (const message of this.session.list()) this.enqueuedAt.set(message.messageId, now);
+  }
+
+  get state(): ClientState {
+    return this.currentState;
+  }
+
+  /** Starts connecting; the client then keeps itself connected until end(). */
+  start(): void {
+    if (this.currentState !== "idle") return;
+    this.connect();
+  }
+
+  /** Queues a message durably and returns its id (see onDelivered). Throws ProtocolError for a bad topic, QueueFullError when refused. */
+  publish(topic: string, payload: Uint8Array | string, options: PublishOptions = {}): number {
+    if (this.currentState === "ended") throw new Error(`publish to "${topic}" after end(): create a new client`);
+    validateTopicName(topic);
+    const qos = options.qos ?? 0;
+    if (qos !== 0 && qos !== 1 && qos !== 2) throw new ProtocolError("PUBLISH", `QoS must be 0, 1 or 2, got ${qos}`, "[MQTT-3.3.1-4]");
+    const bytes = typeof payload === "string" ? encodeUtf8(payload) : payload.slice();
+    const { message, dropped } = this.session.enqueue(topic, bytes, qos, options.retain ?? false);
+    this.enqueuedAt.set(message.messageId, this.deps.clock.now());
+    this.counters.queued++;
+    for (const victim of dropped) {
+      this.enqueuedAt.delete(victim.messageId);
+      this.counters.dropped++;
+      this.defer(() => this.on.onDropped?.({ messageId: victim.messageId, topic: victim.topic, qos: victim.qos, reason: "queue-full" }));
+    }
+    this.pump();
+    this.endTurn();
+    return message.messageId;
+  }
+
+  /** Subscribes `filter` (now if connected, else on connect) and routes matching messages to `handler`. */
+  subscribe(filter: string, qos: QoS, handler: MessageHandler): void {
+    validateTopicFilter(filter);
+    this.handlers.set(filter, { qos, handler });
+    const link = this.link;
+    if (link?.ready) {
+      this.sendSubscribe(link, [{ topic: filter, qos }]);
+      this.endTurn();
+    }
+  }
+
+  unsubscribe(filter: string): void {
+    this.handlers.delete(filter);
+    const link = this.link;
+    if (link?.ready) {
+      const packetId = this.session.allocatePacketId((id) => this.reserved(link, id));
+      link.unsubscribing.set(packetId, [filter]);
+      this.stage({ type: PacketType.UNSUBSCRIBE, packetId, topics: [filter] });
+      this.endTurn();
+    } else {
+      this.session.setSubscribed(filter, undefined);
+      this.session.commit();
+    }
+  }
+
+  /**
+   * Stops for good: while connected, waits (up to endTimeoutMs) until every queued and in-flight message is
+   * acknowledged, then sends DISCONNECT. It never reconnects; whatever is left stays in the store for the next start.
+   */
+  end(onEnded?: () => void): void {
+    if (this.currentState === "ended") {
+      if (onEnded) onEnded();
+      return;
+    }
+    if (!this.ending) this.ending = { deadline: this.deps.clock.now() + this.options.endTimeoutMs, callbacks: [] };
+    if (onEnded) this.ending.callbacks.push(onEnded);
+    this.checkEnd();
+    this.endTurn();
+  }
+
+  queueStats(): { depth: number; bytes: number; oldestAgeMs: number } {
+    let oldest = Infinity;
+    for (const at of this.enqueuedAt.values()) {
+      oldest = at;
+      break; // publish order: the first entry is the oldest
+    }
+    const now = this.deps.clock.now();
+    return { depth: this.session.depth, bytes: this.session.bytes, oldestAgeMs: oldest === Infinity ? 0 : now - oldest };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Connection lifecycle
+
+  private connect(): void {
+    const now = this.deps.clock.now();
+    const link = new Link(now, this.options.maxPacketSize);
+    this.link = link;
+    this.currentState = "connecting";
+    this.armTimer();
+    try {
+      link.transport = this.deps.transport({
+        onConnect: () => this.whenCurrent(link, () => this.onLinkOpen(link)),
+        onData: (bytes) => this.whenCurrent(link, () => this.onLinkData(link, bytes)),
+        onWritable: () => this.whenCurrent(link, () => this.onLinkWritable(link)),
+        onClose: (error) => this.whenCurrent(link, () => this.dropLink("connection closed", error ?? new Error("connection closed by peer"))),
+      });
+    } catch (error) {
+      this.dropLink("could not open connection", error as Error);
+    }
+  }
+
+  /** Runs `action` only for the live link (callbacks of closed links are ignored), then finishes the turn. */
+  private whenCurrent(link: Link, action: () => void): void {
+    if (this.link !== link) return;
+    action();
+    this.endTurn();
+  }
+
+  private onLinkOpen(link: Link): void {
+    link.open = true;
+    const o = this.options;
+    this.stage({
+      type: PacketType.CONNECT,
+      clientId: o.clientId,
+      cleanSession: o.cleanSession,
+      keepAlive: o.keepAliveSeconds,
+      username: o.username,
+      password: o.password,
+      will: o.will && {
+        topic: o.will.topic,
+        payload: typeof o.will.payload === "string" ? encodeUtf8(o.will.payload) : o.will.payload,
+        qos: o.will.qos ?? 0,
+        retain: o.will.retain ?? false,
+      },
+    });
+  }
+
+  private onLinkData(link: Link, bytes: Uint8Array): void {
+    link.lastReceived = this.deps.clock.now();
+    link.pingDeadline = 0;
+    const packets: Packet[] = [];
+    try {
+      link.decoder.push(bytes, (packet) => packets.push(packet));
+    } catch (error) {
+      // Handle what arrived whole before the bad bytes, then drop the link.
+      for (const packet of packets) if (this.link === link) this.handle(link, packet);
+      this.protocolFailure(error as Error);
+      return;
+    }
+    for (const packet of packets) {
+      if (this.link !== link) return;
+      try {
+        this.handle(link, packet);
+      } catch (error) {
+        this.protocolFailure(error as Error);
+        return;
+      }
+    }
+    if (this.link === link) this.armTimer();
+  }
+
+  private onLinkWritable(link: Link): void {
+    this.flushPending(link);
+    this.pump();
+  }
+
+  private protocolFailure(error: Error): void {
+    if (!(error instanceof ProtocolError)) throw error;
+    this.counters.protocolErrors++;
+    this.defer(() => this.on.onError?.(error));
+    this.dropLink("protocol error", error);
+  }
+
+  /** Closes the current link and, unless ending or stopped, schedules the next attempt. */
+  private dropLink(reason: string, error?: Error, retryInMs?: number): void {
+    const link = this.link;
+    if (!link) return;
+    this.link = undefined;
+    this.staged.length = 0; // packets of a dead link: their state is in the session and is resent on reconnect
+    try {
+      link.transport?.close();
+    } catch {
+      // already closed: nothing else to release
+    }
+    if (this.ending) {
+      this.finishEnd();
+      this.defer(() => this.on.onDisconnect?.({ reason, error }));
+      return;
+    }
+    if (this.currentState === "stopped") {
+      this.defer(() => this.on.onDisconnect?.({ reason, error }));
+      return;
+    }
+    const delay = retryInMs ?? this.backoff.next();
+    this.currentState = "waiting";
+    this.reconnectAt = this.deps.clock.now() + delay;
+    this.armTimer();
+    this.defer(() => this.on.onDisconnect?.({ reason, error, willReconnectInMs: delay }));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Incoming packets (protocol state only; user callbacks are deferred)
+
+  private handle(link: Link, packet: Packet): void {
+    if (!link.ready && packet.type !== PacketType.CONNACK) {
+      throw new ProtocolError(packetName(packet.type), "received before CONNACK", "[MQTT-3.2.0-1]");
+    }
+    switch (packet.type) {
+      case PacketType.CONNACK:
+        return this.onConnack(link, packet);
+      case PacketType.PUBLISH:
+        return this.onPublish(packet);
+      case PacketType.PUBACK:
+      case PacketType.PUBREC:
+      case PacketType.PUBCOMP:
+        return this.onAck(link, packet.type, packet.packetId);
+      case PacketType.PUBREL:
+        this.session.releaseQos2(packet.packetId);
+        this.stage({ type: PacketType.PUBCOMP, packetId: packet.packetId });
+        return;
+      case PacketType.SUBACK:
+        return this.onSuback(link, packet);
+      case PacketType.UNSUBACK: {
+        const filters = link.unsubscribing.get(packet.packetId);
+        link.unsubscribing.delete(packet.packetId);
+        if (filters) for (const filter of filters) this.session.setSubscribed(filter, undefined);
+        return;
+      }
+      case PacketType.PINGRESP:
+        return;
+      case PacketType.CONNECT:
+      case PacketType.SUBSCRIBE:
+      case PacketType.UNSUBSCRIBE:
+      case PacketType.PINGREQ:
+      case PacketType.DISCONNECT:
+        throw new ProtocolError(packetName(packet.type), "a server must not send this packet to a client", "[MQTT-4.8]");
+      default:
+        return assertNever(packet);
+    }
+  }
+
+  private onConnack(link: Link, packet: ConnackPacket): void {
+    if (link.ready) throw new ProtocolError("CONNACK", "second CONNACK on one connection", "[MQTT-3.2.0-1]");
+    if (packet.returnCode !== ConnectReturnCode.ACCEPTED) return this.onRefused(packet.returnCode);
+    if (packet.sessionPresent && this.options.cleanSession) {
+      throw new ProtocolError("CONNACK", "session present is 1 in answer to a clean-session CONNECT", "[MQTT-3.2.2-1]");
+    }
+    link.ready = true;
+    this.currentState = "connected";
+    this.backoff.reset();
+    if (this.everConnected) this.counters.reconnects++;
+    this.everConnected = true;
+    const inflightBefore = this.session.inflightCount;
+    const resend = this.session.resume(packet.sessionPresent);
+    if (!packet.sessionPresent) this.counters.retried += inflightBefore; // re-published as new messages
+    const now = this.deps.clock.now();
+    for (const resent of resend) {
+      this.counters.retried++;
+      link.sentAt.set((resent as { packetId: number }).packetId, now);
+      this.stage(resent);
+    }
+    const toSubscribe: Array<{ topic: string; qos: QoS }> = [];
+    for (const [topic, { qos }] of this.handlers) if (!this.session.isSubscribed(topic, qos)) toSubscribe.push({ topic, qos });
+    if (toSubscribe.length > 0) this.sendSubscribe(link, toSubscribe);
+    const sessionPresent = packet.sessionPresent;
+    this.defer(() => this.on.onConnect?.({ sessionPresent }));
+    this.pump();
+  }
+
+  private onRefused(returnCode: number): void {
+    const [text, retryable] = REFUSAL_TEXT[returnCode];
+    const error = new ConnectionRefusedError(returnCode, text, retryable);
+    this.defer(() => this.on.onError?.(error));
+    if (!retryable && this.options.refusedPolicy === "stop-on-fatal") {
+      this.currentState = "stopped";
+      this.dropLink("connection refused", error);
+      return;
+    }
+    this.dropLink("connection refused", error, this.backoff.slow());
+  }
+
+  private onPublish(packet: PublishPacket): void {
+    this.counters.received++;
+    if (packet.qos === 1) {
+      this.stage({ type: PacketType.PUBACK, packetId: packet.packetId as number });
+    } else if (packet.qos === 2) {
+      const first = this.session.receiveQos2(packet.packetId as number);
+      this.stage({ type: PacketType.PUBREC, packetId: packet.packetId as number });
+      if (!first) return; // exactly once: a duplicate before PUBREL is acknowledged, not delivered
+    }
+    const message: IncomingMessage = { topic: packet.topic, payload: packet.payload, qos: packet.qos, retain: packet.retain };
+    this.defer(() => this.deliver(message));
+  }
+
+  private deliver(message: IncomingMessage): void {
+    for (const [filter, { handler }] of this.handlers) {
+      if (topicMatches(filter, message.topic)) this.guard(() => handler(message));
+    }
+    this.on.onMessage?.(message);
+  }
+
+  private onAck(link: Link, ack: typeof PacketType.PUBACK | typeof PacketType.PUBREC | typeof PacketType.PUBCOMP, packetId: number): void {
+    const outcome = this.session.acknowledge(ack, packetId);
+    if (outcome.unknown) {
+      this.deps.logger?.warn(`${packetName(ack)} for unknown packet id ${packetId} ignored`);
+      return;
+    }
+    if (outcome.pubrel !== undefined) {
+      link.sentAt.set(packetId, this.deps.clock.now());
+      this.stage({ type: PacketType.PUBREL, packetId });
+    }
+    const done = outcome.completed;
+    if (done) {
+      link.sentAt.delete(packetId);
+      this.enqueuedAt.delete(done.messageId);
+      this.counters.acked++;
+      this.defer(() => this.on.onDelivered?.({ messageId: done.messageId, topic: done.topic, qos: done.qos }));
+      this.pump();
+      this.checkEnd();
+    }
+  }
+
+  private onSuback(link: Link, packet: SubackPacket): void {
+    const requested = link.subscribing.get(packet.packetId);
+    if (!requested) return;
+    link.subscribing.delete(packet.packetId);
+    if (requested.length !== packet.granted.length) {
+      throw new ProtocolError("SUBACK", `${packet.granted.length} return codes for ${requested.length} filters`, "[MQTT-3.8.4-5]");
+    }
+    requested.forEach(({ topic, qos }, i) => {
+      if (packet.granted[i] === SUBACK_FAILURE) {
+        const error = new ProtocolError("SUBACK", `broker refused the subscription to "${topic}" (0x80): check its ACL`);
+        this.defer(() => this.on.onError?.(error));
+      } else {
+        this.session.setSubscribed(topic, qos);
+      }
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Outgoing
+
+  private sendSubscribe(link: Link, subscriptions: Array<{ topic: string; qos: QoS }>): void {
+    const packetId = this.session.allocatePacketId((id) => this.reserved(link, id));
+    link.subscribing.set(packetId, subscriptions);
+    this.stage({ type: PacketType.SUBSCRIBE, packetId, subscriptions });
+  }
+
+  private reserved(link: Link, id: number): boolean {
+    return link.subscribing.has(id) || link.unsubscribing.has(id);
+  }
+
+  /** Moves queued messages into the window while the link takes bytes. */
+  private pump(): void {
+    const link = this.link;
+    if (!link?.ready || link.pending.length > 0) return;
+    let budget = 16 * 1024; // bytes per turn, so one turn never builds an unbounded batch
+    const now = this.deps.clock.now();
+    while (budget > 0) {
+      const message = this.session.nextToSend();
+      if (!message) break;
+      const packet = this.session.send(message, (id) => this.reserved(link, id));
+      this.counters.sent++;
+      budget -= message.payload.length + message.topic.length + 8;
+      if (packet.qos === 0) {
+        this.enqueuedAt.delete(message.messageId);
+        this.defer(() => this.on.onDelivered?.({ messageId: message.messageId, topic: message.topic, qos: 0 }));
+      } else {
+        link.sentAt.set(packet.packetId as number, now);
+      }
+      this.stage(packet);
+    }
+    this.checkEnd();
+  }
+
+  private stage(packet: Packet): void {
+    this.staged.push(packet);
+  }
+
+  /** Commit, then write, then call the user: the order that keeps a crash from losing or inventing state. */
+  private endTurn(): void {
+    this.session.commit();
+    const link = this.link;
+    if (link?.open && this.staged.length > 0) {
+      const packets = this.staged.splice(0);
+      for (const packet of packets) this.writeBytes(link, encode(packet));
+      if (this.link === link) link.lastSent = this.deps.clock.now();
+    } else if (!link?.open) {
+      this.staged.length = 0;
+    }
+    if (this.link === link && link) this.armTimer();
+    this.drainEvents();
+  }
+
+  private writeBytes(link: Link, bytes: Uint8Array): void {
+    if (this.link !== link || !link.transport) return;
+    if (link.pending.length > 0) {
+      link.pending.push(bytes);
+      return;
+    }
+    let written: number;
+    try {
+      written = link.transport.write(bytes);
+    } catch (error) {
+      this.dropLink("write failed", error as Error);
+      return;
+    }
+    if (written < bytes.length) link.pending.push(bytes.subarray(written));
+  }
+
+  private flushPending(link: Link): void {
+    while (link.pending.length > 0 && link.transport) {
+      const head = link.pending[0];
+      let written: number;
+      try {
+        written = link.transport.write(head);
+      } catch (error) {
+        this.dropLink("write failed", error as Error);
+        return;
+      }
+      if (written < head.length) {
+        link.pending[0] = head.subarray(written);
+        return;
+      }
+      link.pending.shift();
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Time: one timer, always armed for the earliest deadline
+
+  private armTimer(): void {
+    const due = this.nextDeadline();
+    if (due === this.timerDue && this.timer !== undefined) return;
+    if (this.timer !== undefined) this.deps.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerDue = due;
+    if (due === Infinity) return;
+    this.timer = this.deps.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.timerDue = 0;
+      this.onTimer();
+      this.endTurn();
+    }, Math.max(0, due - this.deps.clock.now()));
+  }
+
+  private nextDeadline(): number {
+    let due = this.ending ? this.ending.deadline : Infinity;
+    if (this.currentState === "waiting") return Math.min(due, this.reconnectAt);
+    const link = this.link;
+    if (!link) return due;
+    if (!link.ready) return Math.min(due, link.startedAt + this.options.connectTimeoutMs);
+    const keepAliveMs = this.options.keepAliveSeconds * 1000;
+    if (link.pingDeadline) due = Math.min(due, link.pingDeadline);
+    else if (keepAliveMs > 0) due = Math.min(due, Math.min(link.lastSent, link.lastReceived) + keepAliveMs);
+    for (const sentAt of link.sentAt.values()) due = Math.min(due, sentAt + this.options.ackTimeoutMs);
+    return due;
+  }
+
+  private onTimer(): void {
+    const now = this.deps.clock.now();
+    if (this.ending && now >= this.ending.deadline) {
+      this.deps.logger?.warn(`end(): ${this.session.depth} message(s) not acknowledged within ${this.options.endTimeoutMs} ms; they stay stored`);
+      this.finishEnd();
+      return;
+    }
+    if (this.currentState === "waiting") {
+      if (now >= this.reconnectAt) this.connect();
+      return;
+    }
+    const link = this.link;
+    if (!link) return;
+    if (!link.ready) {
+      if (now >= link.startedAt + this.options.connectTimeoutMs) {
+        this.dropLink("connect timeout", new Error(`no CONNACK within ${this.options.connectTimeoutMs} ms`));
+      }
+      return;
+    }
+    if (link.pingDeadline && now >= link.pingDeadline) {
+      this.dropLink("keepalive timeout", new Error(`no answer to PINGREQ within ${this.options.pingTimeoutMs} ms`));
+      return;
+    }
+    for (const [packetId, sentAt] of link.sentAt) {
+      if (now - sentAt >= this.options.ackTimeoutMs) {
+        // Resending on a live connection is not allowed in 3.1.1 (4.4): presume the link dead and resend after reconnect.
+        this.dropLink("ack timeout", new Error(`no acknowledgement for packet id ${packetId} within ${this.options.ackTimeoutMs} ms`));
+        return;
+      }
+    }
+    const keepAliveMs = this.options.keepAliveSeconds * 1000;
+    if (keepAliveMs > 0 && !link.pingDeadline && now - Math.min(link.lastSent, link.lastReceived) >= keepAliveMs) {
+      link.pingDeadline = now + this.options.pingTimeoutMs;
+      this.stage({ type: PacketType.PINGREQ });
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Ending
+
+  private checkEnd(): void {
+    if (!this.ending) return;
+    const link = this.link;
+    if (link?.ready && this.session.depth > 0) return; // still delivering
+    if (link?.ready) {
+      this.stage({ type: PacketType.DISCONNECT });
+      this.session.commit();
+      const packets = this.staged.splice(0);
+      for (const packet of packets) this.writeBytes(link, encode(packet));
+    }
+    this.finishEnd();
+  }
+
+  private finishEnd(): void {
+    const ending = this.ending;
+    if (!ending || this.currentState === "ended") return;
+    this.currentState = "ended";
+    const link = this.link;
+    this.link = undefined;
+    try {
+      link?.transport?.close();
+    } catch {
+      // already closed
+    }
+    if (this.timer !== undefined) this.deps.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.session.commit();
+    for (const callback of ending.callbacks) this.defer(callback);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Events
+
+  private defer(event: () => void): void {
+    this.events.push(event);
+  }
+
+  private drainEvents(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.events.length > 0) {
+        const event = this.events.shift() as () => void;
+        this.guard(event);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** A throwing user callback is reported, never allowed to break the client's state. */
+  private guard(callback: () => void): void {
+    try {
+      callback();
+    } catch (error) {
+      if (this.on.onError) {
+        try {
+          this.on.onError(error as Error);
+        } catch {
+          this.deps.logger?.warn(`onError handler threw while reporting: ${(error as Error).message}`);
+        }
+      } else {
+        this.deps.logger?.warn(`event handler threw: ${(error as Error).message}`);
+      }
+    }
+  }
+}
+
+function assertNever(value: never): never {
+  throw new ProtocolError("UNKNOWN", `unhandled packet ${JSON.stringify(value)}`);
+}
+
+function resolveOptions(options: ClientOptions): ResolvedOptions {
+  if (typeof options.clientId !== "string") throw new ConfigError("clientId", "must be a string");
+  const resolved = { ...CLIENT_DEFAULTS, ...stripUndefined(options) } as ResolvedOptions;
+  const positive = ["connectTimeoutMs", "ackTimeoutMs", "pingTimeoutMs", "maxInflight", "queueMaxMessages", "queueMaxBytes", "backoffBaseMs", "backoffCapMs", "maxPacketSize", "endTimeoutMs"] as const;
+  for (const key of positive) {
+    const value = resolved[key];
+    if (!Number.isInteger(value) || value <= 0) throw new ConfigError(key, `must be a positive integer, got ${value}`);
+  }
+  if (!Number.isInteger(resolved.keepAliveSeconds) || resolved.keepAliveSeconds < 0 || resolved.keepAliveSeconds > 65535) {
+    throw new ConfigError("keepAliveSeconds", `must be 0..65535, got ${resolved.keepAliveSeconds}`);
+  }
+  if (resolved.maxInflight > 65535) throw new ConfigError("maxInflight", "must be at most 65535");
+  if (resolved.queueMaxMessages <= resolved.maxInflight) {
+    throw new ConfigError("queueMaxMessages", `must be larger than maxInflight (${resolved.maxInflight}) so new messages can always be queued`);
+  }
+  if (resolved.backoffCapMs < resolved.backoffBaseMs) throw new ConfigError("backoffCapMs", "must be at least backoffBaseMs");
+  if (!["oldest-qos0-first", "oldest", "reject-new"].includes(resolved.dropPolicy)) {
+    throw new ConfigError("dropPolicy", `must be "oldest-qos0-first", "oldest" or "reject-new", got "${resolved.dropPolicy}"`);
+  }
+  if (!["stop-on-fatal", "retry-slowly"].includes(resolved.refusedPolicy)) {
+    throw new ConfigError("refusedPolicy", `must be "stop-on-fatal" or "retry-slowly", got "${resolved.refusedPolicy}"`);
+  }
+  if (resolved.will) validateTopicName(resolved.will.topic, "CONNECT");
+  return resolved;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const key of Object.keys(value) as Array<keyof T>) if (value[key] !== undefined) out[key] = value[key];
+  return out;
+}

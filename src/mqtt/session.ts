@@ -1,0 +1,262 @@
+// The session state a persistent MQTT session needs, kept in the SessionStore: outgoing messages and their QoS state,
+// packet ids, incoming QoS 2 ids and confirmed subscriptions. No I/O and no timers: the client shell drives it.
+import { QueueFullError } from "../errors";
+import type { SessionStore } from "../store/session-store";
+import { PacketType, type QoS } from "./constants";
+import type { DropPolicy } from "./client-api";
+import { PacketIdAllocator } from "./packet-ids";
+import type { Packet, PublishPacket } from "./packets";
+import { OutState, applyAck, stateAfterSend, type OutgoingAckType } from "./qos-flow";
+import {
+  INCOMING_QOS2_KEY, MESSAGE_PREFIX, META_KEY, SUBSCRIPTIONS_KEY, decodeIds, decodeJson, decodeMessage, decodeMeta,
+  encodeIds, encodeJson, encodeMessage, messageKey, type OutgoingMessage,
+} from "./session-records";
+import { utf8Length } from "./utf8";
+
+export interface SessionLimits {
+  maxInflight: number;
+  queueMaxMessages: number;
+  queueMaxBytes: number;
+  dropPolicy: DropPolicy;
+}
+
+export interface AckOutcome {
+  /** The message whose flow completed (delivered), if any. */
+  completed?: OutgoingMessage;
+  /** Send PUBREL with this id. */
+  pubrel?: number;
+  /** The ack named no message we hold: ignored (4.3). */
+  unknown?: boolean;
+}
+
+export class Session {
+  private readonly messages = new Map<number, OutgoingMessage>();
+  private readonly byPacketId = new Map<number, OutgoingMessage>();
+  private readonly incomingQos2 = new Set<number>();
+  private readonly subscriptions = new Map<string, QoS>();
+  private readonly packetIds: PacketIdAllocator;
+  private nextMessageId: number;
+  private inflight = 0;
+  private storedBytes = 0;
+
+  /** Restores whatever an earlier run committed; a corrupt store throws StorageError from here. */
+  constructor(private readonly store: SessionStore, private readonly limits: SessionLimits) {
+    const meta = decodeMeta(store.get(META_KEY));
+    this.nextMessageId = meta.nextMessageId;
+    this.packetIds = new PacketIdAllocator(meta.nextPacketId);
+    for (const key of store.list(MESSAGE_PREFIX)) {
+      const message = decodeMessage(key, store.get(key) as Uint8Array);
+      this.track(message);
+      if (message.messageId >= this.nextMessageId) this.nextMessageId = message.messageId + 1;
+    }
+    for (const id of decodeIds(store.get(INCOMING_QOS2_KEY))) this.incomingQos2.add(id);
+    const subs = store.get(SUBSCRIPTIONS_KEY);
+    if (subs) {
+      const entries = decodeJson(SUBSCRIPTIONS_KEY, subs) as Array<[string, QoS]>;
+      if (Array.isArray(entries)) for (const [filter, qos] of entries) this.subscriptions.set(filter, qos);
+    }
+  }
+
+  get depth(): number {
+    return this.messages.size;
+  }
+
+  get bytes(): number {
+    return this.storedBytes;
+  }
+
+  get inflightCount(): number {
+    return this.inflight;
+  }
+
+  /** Messages in publish order (read-only view for stats and tests). */
+  list(): OutgoingMessage[] {
+    return Array.from(this.messages.values());
+  }
+
+  /**
+   * Adds a message at the end of the queue. When the queue is full, the drop policy picks victims among
+   * messages not yet in flight (those are bounded by the window and may already be at the broker).
+   */
+  enqueue(topic: string, payload: Uint8Array, qos: QoS, retain: boolean): { message: OutgoingMessage; dropped: OutgoingMessage[] } {
+    const size = messageSize(topic, payload);
+    if (size > this.limits.queueMaxBytes) {
+      throw new QueueFullError(`a message of ${size} bytes can never fit the queue limit of ${this.limits.queueMaxBytes} bytes (queueMaxBytes)`);
+    }
+    const dropped: OutgoingMessage[] = [];
+    while (this.messages.size + 1 > this.limits.queueMaxMessages || this.storedBytes + size > this.limits.queueMaxBytes) {
+      if (this.limits.dropPolicy === "reject-new") {
+        throw new QueueFullError(`queue is full (${this.messages.size} messages, ${this.storedBytes} bytes); message to "${topic}" refused`);
+      }
+      const victim = this.pickVictim();
+      if (!victim) throw new QueueFullError(`queue is full of in-flight messages; raise queueMaxMessages above maxInflight`);
+      this.remove(victim);
+      dropped.push(victim);
+    }
+    const message: OutgoingMessage = { messageId: this.nextMessageId++, topic, payload, qos, retain, state: OutState.Queued, packetId: 0 };
+    this.track(message);
+    this.persist(message);
+    this.persistMeta();
+    return { message, dropped };
+  }
+
+  /** The next message that may go out now, in order: the oldest queued one, if the window allows it. */
+  nextToSend(): OutgoingMessage | undefined {
+    for (const message of this.messages.values()) {
+      if (message.state !== OutState.Queued) continue;
+      if (message.qos > 0 && this.inflight >= this.limits.maxInflight) return undefined;
+      return message;
+    }
+    return undefined;
+  }
+
+  /** Records the first transmission of `message` in this session and returns the PUBLISH to write. */
+  send(message: OutgoingMessage, reservedIds: (id: number) => boolean): PublishPacket {
+    const packet: PublishPacket = { type: PacketType.PUBLISH, topic: message.topic, payload: message.payload, qos: message.qos, retain: message.retain, dup: false };
+    if (message.qos === 0) {
+      this.remove(message); // at most once: gone from the session once handed to the link
+      return packet;
+    }
+    message.packetId = this.allocatePacketId(reservedIds);
+    message.state = stateAfterSend(message.qos);
+    this.byPacketId.set(message.packetId, message);
+    this.inflight++;
+    this.persist(message);
+    this.persistMeta();
+    packet.packetId = message.packetId;
+    return packet;
+  }
+
+  /** A packet id free of in-flight messages and of the caller's pending SUBSCRIBE/UNSUBSCRIBE ids. */
+  allocatePacketId(reservedIds: (id: number) => boolean): number {
+    return this.packetIds.allocate((id) => this.byPacketId.has(id) || reservedIds(id));
+  }
+
+  /** Applies PUBACK/PUBREC/PUBCOMP; throws ProtocolError for an ack that is illegal in the message's state. */
+  acknowledge(ack: OutgoingAckType, packetId: number): AckOutcome {
+    const message = this.byPacketId.get(packetId);
+    if (!message) return { unknown: true };
+    const transition = applyAck(message.state, ack, packetId);
+    if (transition.to === undefined) {
+      this.remove(message);
+      return { completed: message };
+    }
+    if (transition.to !== message.state) {
+      message.state = transition.to;
+      this.persist(message);
+    }
+    return transition.sendPubrel ? { pubrel: packetId } : {};
+  }
+
+  /**
+   * Called on every CONNACK. With the broker's session present, returns the packets to resend, in publish order:
+   * PUBLISH with DUP=1 for messages not yet acknowledged, PUBREL for those past PUBREC. Without it, the broker lost
+   * (or never had) our session: in-flight messages go back to the queue to be published anew, never dropped.
+   */
+  resume(sessionPresent: boolean): Packet[] {
+    if (!sessionPresent) {
+      for (const message of this.messages.values()) {
+        if (message.state === OutState.Queued) continue;
+        message.state = OutState.Queued;
+        message.packetId = 0;
+        this.persist(message);
+      }
+      this.byPacketId.clear();
+      this.inflight = 0;
+      this.incomingQos2.clear();
+      this.store.delete(INCOMING_QOS2_KEY);
+      this.subscriptions.clear();
+      this.store.delete(SUBSCRIPTIONS_KEY);
+      this.packetIds.reset();
+      this.persistMeta();
+      return [];
+    }
+    const resend: Packet[] = [];
+    for (const message of this.messages.values()) {
+      if (message.state === OutState.AwaitPubcomp) {
+        resend.push({ type: PacketType.PUBREL, packetId: message.packetId });
+      } else if (message.state !== OutState.Queued) {
+        resend.push({ type: PacketType.PUBLISH, topic: message.topic, payload: message.payload, qos: message.qos, retain: message.retain, dup: true, packetId: message.packetId });
+      }
+    }
+    return resend;
+  }
+
+  /** Messages that were re-queued by resume(false) count as retried by the caller; this tells which are in flight. */
+  messageForPacketId(packetId: number): OutgoingMessage | undefined {
+    return this.byPacketId.get(packetId);
+  }
+
+  /** Incoming QoS 2 PUBLISH: true the first time this id is seen (deliver it), false for a duplicate before PUBREL. */
+  receiveQos2(packetId: number): boolean {
+    if (this.incomingQos2.has(packetId)) return false;
+    this.incomingQos2.add(packetId);
+    this.store.put(INCOMING_QOS2_KEY, encodeIds(this.incomingQos2));
+    return true;
+  }
+
+  /** Incoming PUBREL: the id may be reused by the broker from now on. Unknown ids are fine (answered with PUBCOMP). */
+  releaseQos2(packetId: number): void {
+    if (!this.incomingQos2.delete(packetId)) return;
+    if (this.incomingQos2.size === 0) this.store.delete(INCOMING_QOS2_KEY);
+    else this.store.put(INCOMING_QOS2_KEY, encodeIds(this.incomingQos2));
+  }
+
+  /** Granted subscriptions survive with the broker's session, so a reboot need not resubscribe them. */
+  isSubscribed(filter: string, qos: QoS): boolean {
+    return this.subscriptions.get(filter) === qos;
+  }
+
+  setSubscribed(filter: string, qos: QoS | undefined): void {
+    if (qos === undefined) this.subscriptions.delete(filter);
+    else this.subscriptions.set(filter, qos);
+    this.store.put(SUBSCRIPTIONS_KEY, encodeJson(Array.from(this.subscriptions.entries())));
+  }
+
+  /** Makes every change since the last commit durable, atomically. */
+  commit(): void {
+    this.store.commit();
+  }
+
+  private pickVictim(): OutgoingMessage | undefined {
+    let oldest: OutgoingMessage | undefined;
+    for (const message of this.messages.values()) {
+      if (message.state !== OutState.Queued) continue;
+      if (this.limits.dropPolicy === "oldest-qos0-first" && message.qos === 0) return message;
+      if (!oldest) oldest = message;
+      if (this.limits.dropPolicy === "oldest") break;
+    }
+    return oldest;
+  }
+
+  private track(message: OutgoingMessage): void {
+    this.messages.set(message.messageId, message);
+    this.storedBytes += messageSize(message.topic, message.payload);
+    if (message.state !== OutState.Queued) {
+      this.byPacketId.set(message.packetId, message);
+      this.inflight++;
+    }
+  }
+
+  private remove(message: OutgoingMessage): void {
+    if (!this.messages.delete(message.messageId)) return;
+    this.storedBytes -= messageSize(message.topic, message.payload);
+    if (message.state !== OutState.Queued) {
+      this.byPacketId.delete(message.packetId);
+      this.inflight--;
+    }
+    this.store.delete(messageKey(message.messageId));
+  }
+
+  private persist(message: OutgoingMessage): void {
+    this.store.put(messageKey(message.messageId), encodeMessage(message));
+  }
+
+  private persistMeta(): void {
+    this.store.put(META_KEY, encodeJson({ nextMessageId: this.nextMessageId, nextPacketId: this.packetIds.cursor }));
+  }
+}
+
+function messageSize(topic: string, payload: Uint8Array): number {
+  return utf8Length(topic) + payload.length;
+}

@@ -97,6 +97,7 @@ export class MqttClient implements Publisher {
   start(): void {
     if (this.currentState !== "idle") return;
     this.connect();
+    this.endTurn();
   }
 
   /** Queues a message durably and returns its id (see onDelivered). Throws ProtocolError for a bad topic, QueueFullError when refused. */

@@ -1,0 +1,355 @@
+// Connection behaviour against a scripted broker and a fake clock: keepalive, timeouts, backoff, refusals, end(),
+// partial writes, queue limits, reboots and a corrupt store.
+import { describe, expect, it } from "vitest";
+import { PacketType } from "../../src/mqtt/constants";
+import { MqttClient } from "../../src/mqtt/client";
+import { ConnectionRefusedError, QueueFullError, StorageError } from "../../src/errors";
+import { MemoryStore } from "../../src/store/memory-store";
+import { messageKey } from "../../src/mqtt/session-records";
+import { FakeClock } from "../support/fake-clock";
+import { ScriptedBroker } from "../support/scripted-broker";
+import { bytes, handshake, makeClient } from "./harness";
+
+const P = PacketType;
+
+describe("keepalive", () => {
+  it("sends PINGREQ after the keepalive interval of silence, and stays up when PINGRESP comes", () => {
+    const { client, broker, clock } = makeClient({ keepAliveSeconds: 10, pingTimeoutMs: 3000 });
+    client.start();
+    handshake(broker);
+    clock.advance(9_999);
+    broker.link.expectNothing();
+    clock.advance(1);
+    broker.link.expect({ type: P.PINGREQ });
+    broker.link.send({ type: P.PINGRESP });
+    clock.advance(5_000);
+    expect(broker.link.closed).toBe(false);
+    expect(broker.attempts).toBe(1);
+  });
+
+  it("drops the link and reconnects when no PINGRESP arrives in time", () => {
+    const { client, broker, clock, seen } = makeClient({ keepAliveSeconds: 10, pingTimeoutMs: 3000 });
+    client.start();
+    handshake(broker);
+    clock.advance(10_000);
+    broker.link.expect({ type: P.PINGREQ });
+    clock.advance(2_999);
+    expect(broker.link.closed).toBe(false);
+    clock.advance(1);
+    expect(broker.link.closed).toBe(true);
+    expect(seen.disconnects[0]?.reason).toBe("keepalive timeout");
+    clock.advance(seen.disconnects[0]?.willReconnectInMs ?? 0);
+    expect(broker.attempts).toBe(2);
+  });
+
+  it("does not ping while traffic flows both ways", () => {
+    const { client, broker, clock } = makeClient({ keepAliveSeconds: 10 });
+    client.start();
+    handshake(broker);
+    for (let i = 0; i < 5; i++) {
+      clock.advance(6_000);
+      client.publish("t", "x", { qos: 1 });
+      const packet = broker.link.expect({ type: P.PUBLISH }) as { packetId: number };
+      broker.link.send({ type: P.PUBACK, packetId: packet.packetId });
+    }
+    broker.link.expectNothing();
+  });
+});
+
+describe("timeouts and backoff", () => {
+  it("CONNACK never arrives: gives up after connectTimeoutMs and retries", () => {
+    const { client, broker, clock, seen } = makeClient({ connectTimeoutMs: 5000 });
+    client.start();
+    broker.link.open();
+    broker.link.expect({ type: P.CONNECT });
+    clock.advance(4_999);
+    expect(broker.link.closed).toBe(false);
+    clock.advance(1);
+    expect(broker.link.closed).toBe(true);
+    expect(seen.disconnects[0]?.reason).toBe("connect timeout");
+    clock.advance(seen.disconnects[0]?.willReconnectInMs ?? 0);
+    expect(broker.attempts).toBe(2);
+    handshake(broker);
+    expect(client.state).toBe("connected");
+  });
+
+  it("backs off exponentially with full jitter up to the cap, and resets after a successful CONNACK", () => {
+    const randoms = [0.999, 0.999, 0.999, 0.999, 0.999, 0.999, 0.25];
+    const { client, broker, clock, seen } = makeClient({ backoffBaseMs: 100, backoffCapMs: 1000, connectTimeoutMs: 50 }, { random: () => randoms.shift() ?? 0.5 });
+    client.start();
+    for (let i = 0; i < 6; i++) {
+      clock.advance(50); // connect timeout
+      clock.advance(seen.disconnects[i].willReconnectInMs ?? 0);
+    }
+    expect(seen.disconnects.map((d) => d.willReconnectInMs)).toEqual([99, 199, 399, 799, 999, 999]);
+    handshake(broker);
+    broker.link.cut();
+    expect(seen.disconnects[6].willReconnectInMs).toBe(25); // 0.25 x base again
+  });
+
+  it("an ack late past ackTimeoutMs on a live link drops it; the message is resent after reconnect, never on the live link", () => {
+    const { client, broker, clock, seen } = makeClient({ ackTimeoutMs: 2000, keepAliveSeconds: 0 });
+    client.start();
+    handshake(broker);
+    client.publish("t", "late", { qos: 1 });
+    broker.link.expect({ type: P.PUBLISH, packetId: 1, dup: false });
+    clock.advance(1_999);
+    broker.link.expectNothing();
+    clock.advance(1);
+    expect(broker.link.closed).toBe(true);
+    expect(seen.disconnects[0].reason).toBe("ack timeout");
+    clock.advance(seen.disconnects[0].willReconnectInMs ?? 0);
+    handshake(broker, true);
+    broker.link.expect({ type: P.PUBLISH, packetId: 1, dup: true });
+  });
+
+  it("a transport factory that throws counts as a failed attempt", () => {
+    const { client, broker, clock, seen } = makeClient();
+    broker.failNextOpen = new Error("no route to host");
+    client.start();
+    expect(seen.disconnects[0]).toMatchObject({ reason: "could not open connection" });
+    clock.advance(seen.disconnects[0].willReconnectInMs ?? 0);
+    expect(broker.attempts).toBe(1);
+    handshake(broker);
+    expect(client.state).toBe("connected");
+  });
+});
+
+describe("refused connections", () => {
+  it("bad credentials (code 4) stop the client with a clear error instead of retrying in a loop", () => {
+    const { client, broker, clock, seen } = makeClient();
+    client.start();
+    broker.link.open();
+    broker.link.send({ type: P.CONNACK, sessionPresent: false, returnCode: 4 });
+    expect(client.state).toBe("stopped");
+    expect(seen.errors[0]).toBeInstanceOf(ConnectionRefusedError);
+    expect(seen.errors[0].message).toMatch(/mqtt_user/);
+    clock.advance(24 * 3600_000);
+    expect(broker.attempts).toBe(1);
+  });
+
+  it("server unavailable (code 3) retries, slowly: near the backoff cap", () => {
+    const { client, broker, clock, seen } = makeClient({ backoffCapMs: 60_000 });
+    client.start();
+    broker.link.open();
+    broker.link.send({ type: P.CONNACK, sessionPresent: false, returnCode: 3 });
+    const delay = seen.disconnects[0].willReconnectInMs ?? 0;
+    expect(delay).toBeGreaterThanOrEqual(30_000);
+    expect(delay).toBeLessThanOrEqual(60_000);
+    clock.advance(delay - 1);
+    expect(broker.attempts).toBe(1);
+    clock.advance(1);
+    expect(broker.attempts).toBe(2);
+  });
+
+  it("with refusedPolicy retry-slowly even bad credentials retry, at the cap", () => {
+    const { client, broker, clock } = makeClient({ refusedPolicy: "retry-slowly", backoffCapMs: 10_000 });
+    client.start();
+    broker.link.open();
+    broker.link.send({ type: P.CONNACK, sessionPresent: false, returnCode: 5 });
+    clock.advance(4_999);
+    expect(broker.attempts).toBe(1);
+    clock.advance(5_001);
+    expect(broker.attempts).toBe(2);
+  });
+});
+
+describe("writes", () => {
+  it("partial writes: the rest goes out when the link is writable again, in order", () => {
+    const { client, broker } = makeClient();
+    client.start();
+    handshake(broker);
+    broker.link.writeLimit = 3;
+    client.publish("t/long", "0123456789", { qos: 1 });
+    client.publish("t/long", "abcdefghij", { qos: 1 });
+    expect(broker.link.written).toEqual([]);
+    for (let i = 0; i < 20 && broker.link.written.length < 2; i++) broker.link.writable();
+    broker.link.expect({ type: P.PUBLISH, packetId: 1, payload: bytes("0123456789") });
+    broker.link.expect({ type: P.PUBLISH, packetId: 2, payload: bytes("abcdefghij") });
+  });
+
+  it("a flaky link never carries the same queued PUBLISH or SUBSCRIBE twice in one connection", () => {
+    const { client, broker, clock, seen } = makeClient({ maxInflight: 4 });
+    client.subscribe("cmd/#", 1, () => {});
+    for (let i = 0; i < 10; i++) client.publish("t", `m${i}`, { qos: 1 });
+    client.start();
+    for (let round = 0; round < 6; round++) {
+      handshake(broker, round > 0);
+      const packets = broker.link.drain();
+      const keys = packets.map((p) => `${p.type}:${(p as { packetId?: number }).packetId}`);
+      expect(new Set(keys).size, `duplicate in connection ${round}: ${keys}`).toBe(keys.length);
+      // ack one publish per round, then cut
+      const first = packets.find((p) => p.type === P.PUBLISH) as { packetId: number } | undefined;
+      if (first) broker.link.send({ type: P.PUBACK, packetId: first.packetId });
+      broker.link.drain().forEach((p) => expect(keys).not.toContain(`${p.type}:${(p as { packetId?: number }).packetId}`));
+      broker.link.cut();
+      clock.advance(seen.disconnects[seen.disconnects.length - 1].willReconnectInMs ?? 0);
+    }
+  });
+});
+
+describe("offline queue", () => {
+  it("when full, drops the oldest QoS 0 first, then the oldest, counting and reporting each drop", () => {
+    const { client, seen } = makeClient({ queueMaxMessages: 10, maxInflight: 2 });
+    const ids: number[] = [];
+    ids.push(client.publish("t", "q1-a", { qos: 1 }));
+    ids.push(client.publish("t", "q0-a", { qos: 0 }));
+    for (let i = 0; i < 8; i++) ids.push(client.publish("t", `q1-${i}`, { qos: 1 }));
+    client.publish("t", "new-1", { qos: 1 });
+    expect(seen.dropped.map((d) => d.messageId)).toEqual([ids[1]]);
+    client.publish("t", "new-2", { qos: 1 });
+    expect(seen.dropped.map((d) => d.messageId)).toEqual([ids[1], ids[0]]);
+    expect(client.counters.dropped).toBe(2);
+    expect(client.queueStats().depth).toBe(10);
+  });
+
+  it("reject-new refuses with QueueFullError and keeps what is queued", () => {
+    const { client } = makeClient({ queueMaxMessages: 3, maxInflight: 1, dropPolicy: "reject-new" });
+    for (let i = 0; i < 3; i++) client.publish("t", "x", { qos: 1 });
+    expect(() => client.publish("t", "x", { qos: 1 })).toThrow(QueueFullError);
+    expect(client.queueStats().depth).toBe(3);
+  });
+
+  it("a byte limit bounds the queue too", () => {
+    const { client, seen } = makeClient({ queueMaxBytes: 100, maxInflight: 1 });
+    for (let i = 0; i < 10; i++) client.publish("t", "0123456789", { qos: 1 }); // 11 bytes each
+    expect(client.queueStats().bytes).toBeLessThanOrEqual(100);
+    expect(seen.dropped.length).toBe(1);
+    expect(() => client.publish("t", new Uint8Array(200), { qos: 1 })).toThrow(/queueMaxBytes/);
+  });
+
+  it("messages published while offline go out in order on connect", () => {
+    const { client, broker } = makeClient();
+    for (let i = 0; i < 3; i++) client.publish("t", `m${i}`, { qos: 1 });
+    client.start();
+    handshake(broker);
+    expect(broker.link.drain().map((p) => (p as { payload: Uint8Array }).payload)).toEqual([bytes("m0"), bytes("m1"), bytes("m2")]);
+  });
+});
+
+describe("reboot and store", () => {
+  it("a client dropped mid-flight (no shutdown) is replaced by one on the same store that delivers everything", () => {
+    const committed = new Map<string, Uint8Array>();
+    const broker = new ScriptedBroker();
+    const clock = new FakeClock();
+    const first = makeClient({ maxInflight: 2 }, { store: new MemoryStore(committed), broker, clock });
+    first.client.start();
+    handshake(broker);
+    first.client.publish("t", "a", { qos: 1 });
+    first.client.publish("t", "b", { qos: 2 });
+    first.client.publish("t", "c", { qos: 2 }); // queued behind the window
+    broker.link.drain();
+    broker.link.send({ type: P.PUBREC, packetId: 2 });
+    broker.link.drain();
+    // power cut: the first client is simply forgotten
+    const second = makeClient({ maxInflight: 2 }, { store: new MemoryStore(committed), broker, clock });
+    second.client.start();
+    handshake(broker, true);
+    expect(broker.link.drain()).toMatchObject([
+      { type: P.PUBLISH, packetId: 1, dup: true, payload: bytes("a") },
+      { type: P.PUBREL, packetId: 2 },
+    ]);
+    broker.link.send({ type: P.PUBACK, packetId: 1 });
+    broker.link.expect({ type: P.PUBLISH, packetId: 3, payload: bytes("c"), dup: false });
+    broker.link.send({ type: P.PUBCOMP, packetId: 2 }, { type: P.PUBREC, packetId: 3 });
+    broker.link.expect({ type: P.PUBREL, packetId: 3 });
+    broker.link.send({ type: P.PUBCOMP, packetId: 3 });
+    expect(second.seen.delivered.map((d) => d.topic)).toEqual(["t", "t", "t"]);
+    expect(second.client.queueStats().depth).toBe(0);
+  });
+
+  it("a corrupt message record is reported with StorageError naming the key, never used", () => {
+    const committed = new Map<string, Uint8Array>();
+    committed.set(messageKey(1), new Uint8Array([9, 9, 9]));
+    expect(() => makeClient({}, { store: new MemoryStore(committed) })).toThrow(StorageError);
+    expect(() => makeClient({}, { store: new MemoryStore(committed) })).toThrow(/o\/00000001/);
+  });
+
+  it("packet ids start at 1 for a new session and continue across a reboot with a present session", () => {
+    const committed = new Map<string, Uint8Array>();
+    const broker = new ScriptedBroker();
+    const clock = new FakeClock();
+    const first = makeClient({}, { store: new MemoryStore(committed), broker, clock });
+    first.client.start();
+    handshake(broker);
+    first.client.publish("t", "a", { qos: 1 });
+    broker.link.expect({ type: P.PUBLISH, packetId: 1 });
+    broker.link.send({ type: P.PUBACK, packetId: 1 });
+    const second = makeClient({}, { store: new MemoryStore(committed), broker, clock });
+    second.client.start();
+    handshake(broker, true);
+    second.client.publish("t", "b", { qos: 1 });
+    broker.link.expect({ type: P.PUBLISH, packetId: 2 });
+  });
+});
+
+describe("end()", () => {
+  it("waits for in-flight messages, sends DISCONNECT and never reconnects", () => {
+    const { client, broker, clock } = makeClient();
+    client.start();
+    handshake(broker);
+    client.publish("t", "last", { qos: 1 });
+    broker.link.expect({ type: P.PUBLISH, packetId: 1 });
+    let ended = false;
+    client.end(() => { ended = true; });
+    expect(ended).toBe(false);
+    broker.link.expectNothing();
+    broker.link.send({ type: P.PUBACK, packetId: 1 });
+    broker.link.expect({ type: P.DISCONNECT });
+    expect(ended).toBe(true);
+    expect(broker.link.closed).toBe(true);
+    expect(client.state).toBe("ended");
+    clock.advance(3600_000);
+    expect(broker.attempts).toBe(1);
+    expect(() => client.publish("t", "x")).toThrow(/after end/);
+  });
+
+  it("a link lost while ending ends without reconnecting; the message stays stored", () => {
+    const committed = new Map<string, Uint8Array>();
+    const { client, broker, clock } = makeClient({}, { store: new MemoryStore(committed) });
+    client.start();
+    handshake(broker);
+    client.publish("t", "last", { qos: 1 });
+    client.end();
+    broker.link.cut();
+    clock.advance(3600_000);
+    expect(broker.attempts).toBe(1);
+    expect([...committed.keys()].filter((k) => k.startsWith("o/"))).toHaveLength(1);
+  });
+});
+
+describe("user callbacks", () => {
+  it("a handler that publishes, or throws, from inside a delivery leaves the client consistent", () => {
+    const { client, broker, seen } = makeClient();
+    client.subscribe("cmd/ping", 1, (message) => {
+      client.publish("reply", message.payload, { qos: 1 });
+      throw new Error("handler bug");
+    });
+    client.start();
+    handshake(broker);
+    broker.link.expect({ type: P.SUBSCRIBE, packetId: 1 });
+    broker.link.send({ type: P.SUBACK, packetId: 1, granted: [1] });
+    broker.link.send({ type: P.PUBLISH, topic: "cmd/ping", payload: bytes("p"), qos: 1, retain: false, dup: false, packetId: 3 });
+    broker.link.expect({ type: P.PUBACK, packetId: 3 });
+    broker.link.expect({ type: P.PUBLISH, topic: "reply", packetId: 2 });
+    expect(seen.errors.map((e) => e.message)).toEqual(["handler bug"]);
+  });
+
+  it("a refused subscription (SUBACK 0x80) is reported with the filter", () => {
+    const { client, broker, seen } = makeClient();
+    client.subscribe("secret/#", 1, () => {});
+    client.start();
+    handshake(broker);
+    broker.link.expect({ type: P.SUBSCRIBE, packetId: 1 });
+    broker.link.send({ type: P.SUBACK, packetId: 1, granted: [0x80] });
+    expect(seen.errors[0].message).toMatch(/secret\/#/);
+  });
+});
+
+it("rejects nonsensical options with the option's name", () => {
+  const broker = new ScriptedBroker();
+  const deps = { transport: broker.transport, clock: new FakeClock(), store: new MemoryStore(), random: () => 0.5 };
+  expect(() => new MqttClient({ clientId: "x", maxInflight: 0 }, deps)).toThrow(/maxInflight/);
+  expect(() => new MqttClient({ clientId: "x", maxInflight: 10, queueMaxMessages: 5 }, deps)).toThrow(/queueMaxMessages/);
+  expect(() => new MqttClient({ clientId: "x", keepAliveSeconds: 70000 }, deps)).toThrow(/keepAliveSeconds/);
+});

@@ -1,0 +1,76 @@
+// Node adapter: TransportFactory over net/tls sockets, with write credits mapped onto the socket's drain signal.
+import net from "node:net";
+import tls from "node:tls";
+import type { Transport, TransportFactory, TransportHandlers } from "../ports";
+
+export interface NetTransportOptions {
+  host: string;
+  port: number;
+  /** TLS on (mqtts). */
+  tls?: boolean;
+  /** PEM CA certificate(s) to trust instead of the system's. */
+  ca?: string | Buffer;
+  /** Name to verify the broker's certificate against (defaults to host). */
+  servername?: string;
+}
+
+class NetTransport implements Transport {
+  private closed = false;
+
+  constructor(private readonly socket: net.Socket, handlers: TransportHandlers, secure: boolean, host: string) {
+    socket.setNoDelay(true);
+    socket.once(secure ? "secureConnect" : "connect", () => {
+      if (!this.closed) handlers.onConnect();
+    });
+    socket.on("data", (chunk: Buffer) => {
+      if (!this.closed) handlers.onData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    });
+    socket.on("drain", () => {
+      if (!this.closed) handlers.onWritable();
+    });
+    let failure: Error | undefined;
+    socket.on("error", (error: NodeJS.ErrnoException) => {
+      failure = describeSocketError(error, host, secure);
+    });
+    socket.on("close", () => {
+      if (this.closed) return;
+      this.closed = true;
+      handlers.onClose(failure ?? new Error("connection closed by the broker"));
+    });
+  }
+
+  write(bytes: Uint8Array): number {
+    if (this.closed || this.socket.destroyed) throw new Error("write on a closed connection");
+    // Take nothing more once the socket's buffer is over its high-water mark; "drain" gives credit back.
+    if (this.socket.writableNeedDrain) return 0;
+    this.socket.write(bytes);
+    return bytes.length;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.destroy();
+  }
+}
+
+/** Opens a TCP (or TLS) connection per call, to the broker given in `options`. */
+export function netTransport(options: NetTransportOptions): TransportFactory {
+  return (handlers) => {
+    const socket = options.tls
+      ? tls.connect({ host: options.host, port: options.port, ca: options.ca, servername: options.servername ?? options.host })
+      : net.connect({ host: options.host, port: options.port });
+    return new NetTransport(socket, handlers, options.tls ?? false, options.host);
+  };
+}
+
+/** Socket errors rewritten so a user knows what to fix. */
+function describeSocketError(error: NodeJS.ErrnoException, host: string, secure: boolean): Error {
+  const code = error.code ?? "";
+  if (code === "ECONNREFUSED") return new Error(`broker at ${host} refused the TCP connection (${error.message}): is it running on that port?`);
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return new Error(`cannot resolve broker host "${host}" (${code})`);
+  if (secure && (code.startsWith("ERR_TLS") || code.includes("CERT") || code === "DEPTH_ZERO_SELF_SIGNED_CERT" || code === "SELF_SIGNED_CERT_IN_CHAIN")) {
+    return new Error(`TLS: the broker's certificate was refused (${code}: ${error.message}); check the CA (mqtt_ca) and that the host name matches the certificate`);
+  }
+  return error;
+}

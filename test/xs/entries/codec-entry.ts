@@ -1,0 +1,25 @@
+// XS entry for the codec: runs the shared vectors and the encode+decode loop inside xsnap, answering JSON commands.
+import { decodeStreams, encodeDecodeLoop, runGoldenVectors, runMalformedVectors } from "../../vectors/run-vectors";
+import { serveCommands } from "./xs-host";
+
+type CodecCommand =
+  | { op: "golden" }
+  | { op: "malformed" }
+  | { op: "decode"; hexes: string[] }
+  | { op: "loop"; iterations: number };
+
+serveCommands((command) => {
+  const c = command as CodecCommand;
+  switch (c.op) {
+    case "golden":
+      return runGoldenVectors();
+    case "malformed":
+      return runMalformedVectors();
+    case "decode":
+      return decodeStreams(c.hexes);
+    case "loop":
+      return encodeDecodeLoop(c.iterations);
+    default:
+      throw new Error(`unknown codec command ${JSON.stringify(command)}`);
+  }
+});

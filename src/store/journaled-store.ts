@@ -157,15 +157,14 @@ export class JournaledStore extends StagedStore {
   /** Recovers `backend` (redo or drop its journal) and opens the store over it. */
   static open(backend: StoreBackend): JournaledStore {
     const journal = backend.readJournal();
-    if (journal !== undefined) {
-      const ops = decodeJournal(journal);
-      if (ops !== undefined) {
-        applyOps(backend, ops);
-        backend.sync();
-      }
-      backend.removeJournal();
+    const ops = journal === undefined ? undefined : decodeJournal(journal);
+    if (ops !== undefined) {
+      applyOps(backend, ops);
       backend.sync();
     }
+    // Also when no journal reads back: a backend may hold the pieces of one cut before its commit point.
+    backend.removeJournal();
+    backend.sync();
     const names = backend.names();
     for (const name of names) {
       try {

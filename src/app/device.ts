@@ -1,0 +1,123 @@
+// The running device: config + board + sensors + sampler + publisher, with every platform dependency passed in.
+import { validateBoard } from "../boards/validate";
+import type { Board, BoardSensor } from "../boards/schema";
+import { clientOptionsFromConfig } from "../config/client-options";
+import type { FirmwareConfig } from "../config/defaults";
+import { parseConfig } from "../config/parse";
+import type { ClientOptions, Publisher } from "../mqtt/client-api";
+import type { Clock, Logger, TimerHandle } from "../platform/ports";
+import type { Sensor } from "../sensors/sensor";
+import type { SessionStore } from "../store/session-store";
+import { runCommand, commandName } from "../sampler/commands";
+import { deviceTopics, type DeviceTopics, STATUS_ONLINE } from "../sampler/device-topics";
+import { discoveryMessages } from "../sampler/discovery";
+import { encodeHealth, healthReport } from "../sampler/health";
+import { Sampler, type WallClock } from "../sampler/sampler";
+import { encodeUtf8 } from "../mqtt/utf8";
+
+export interface DevicePlatform {
+  clock: Clock;
+  store: SessionStore;
+  /** Wall-clock ms once SNTP (or the desktop) has set it. */
+  wallClock?: WallClock;
+  /** Free heap bytes where the platform tells. */
+  freeHeap?: () => number | undefined;
+  logger?: Logger;
+  /** Device id used when config.device_id is "" (the Wi-Fi MAC without separators on device). */
+  defaultDeviceId: string;
+  /** Opens one board sensor: an SDK driver on device, a simulated one on the desktop. */
+  createSensor(spec: BoardSensor, board: Board, config: FirmwareConfig): Sensor;
+  /** The MQTT client, or a factory given the options this device needs. */
+  publisher: Publisher | ((options: ClientOptions) => Publisher);
+}
+
+export interface DeviceInput {
+  /** mc/config on device, argv/env in the Node simulator; parsed with parseConfig. */
+  config: Record<string, unknown>;
+  /** The parsed JSON of the board file, and its path for error messages. */
+  board: unknown;
+  boardFile: string;
+}
+
+export class Device {
+  readonly config: FirmwareConfig;
+  readonly board: Board;
+  readonly deviceId: string;
+  readonly topics: DeviceTopics;
+  readonly clientOptions: ClientOptions;
+  readonly publisher: Publisher;
+  readonly sampler: Sampler;
+  private readonly platform: DevicePlatform;
+  private healthTimer: TimerHandle | undefined;
+
+  /** Throws ConfigErrors / BoardError before touching any sensor or the network. */
+  constructor(input: DeviceInput, platform: DevicePlatform) {
+    this.platform = platform;
+    this.config = parseConfig(input.config);
+    this.board = validateBoard(input.board, input.boardFile);
+    this.deviceId = this.config.device_id !== "" ? this.config.device_id : platform.defaultDeviceId;
+    this.topics = deviceTopics(this.config.prefix, this.deviceId);
+    this.clientOptions = clientOptionsFromConfig(this.config, this.deviceId);
+    this.publisher = typeof platform.publisher === "function" ? platform.publisher(this.clientOptions) : platform.publisher;
+    const sensors: { [id: string]: Sensor } = {};
+    for (const spec of this.board.sensors) sensors[spec.id] = platform.createSensor(spec, this.board, this.config);
+    this.sampler = new Sampler(
+      { clock: platform.clock, store: platform.store, publisher: this.publisher, wallClock: platform.wallClock, logger: platform.logger },
+      { config: this.config, board: this.board, topics: this.topics, sensors },
+    );
+  }
+
+  /** Subscribes to commands and starts sampling and health telemetry. Call once; the client may connect before or after. */
+  start(): void {
+    const prefix = this.topics.commandPrefix;
+    this.publisher.subscribe(this.topics.commandFilter, this.config.mqtt_qos, (message) => {
+      const name = commandName(message, prefix);
+      if (name === undefined) return;
+      const reply = runCommand({ sampler: this.sampler, publishHealth: () => this.publishHealth() }, name, message.payload);
+      if (!reply.ok) this.platform.logger?.warn(`command ${name} refused: ${reply.error}`);
+      this.safePublish(this.topics.reply, JSON.stringify(reply), false);
+    });
+    this.sampler.start();
+    this.scheduleHealth();
+  }
+
+  /** The platform calls this from the client's onConnect: birth message, discovery, then queued batches go out. */
+  onConnect(): void {
+    this.safePublish(this.topics.status, STATUS_ONLINE, true);
+    if (this.config.ha_discovery) {
+      for (const m of discoveryMessages(this.board, this.deviceId, this.topics, this.config.ha_prefix)) this.safePublish(m.topic, m.payload, true);
+    }
+    this.sampler.setOnline(true);
+  }
+
+  /** The platform calls this from the client's onDisconnect. */
+  onDisconnect(): void {
+    this.sampler.setOnline(false);
+  }
+
+  publishHealth(): void {
+    this.safePublish(this.topics.status, encodeHealth(healthReport(this.sampler, this.publisher, this.platform.freeHeap)), false);
+  }
+
+  stop(): void {
+    this.sampler.stop();
+    if (this.healthTimer !== undefined) this.platform.clock.clearTimeout(this.healthTimer);
+    this.healthTimer = undefined;
+  }
+
+  private scheduleHealth(): void {
+    if (this.config.health_s === 0) return;
+    this.healthTimer = this.platform.clock.setTimeout(() => {
+      this.publishHealth();
+      this.scheduleHealth();
+    }, this.config.health_s * 1000);
+  }
+
+  private safePublish(topic: string, payload: string | Uint8Array, retain: boolean): void {
+    try {
+      this.publisher.publish(topic, typeof payload === "string" ? encodeUtf8(payload) : payload, { qos: this.config.mqtt_qos, retain });
+    } catch (error) {
+      this.platform.logger?.warn(`publish to ${topic} refused: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+}

@@ -1,0 +1,55 @@
+// Health telemetry on the status topic (not retained): queue, drops, reconnects, heap, sensor failures, seq.
+//
+// Example: {"boot":3,"up":3600000,"seq":4711,"sync":true,"q":2,"qb":310,"age":1200,"drop":0,"pubfail":0,
+//           "rc":1,"pend":4,"heap":81234,"fail":{"env":0}}
+//   boot, up (ms since boot), seq (next seq), sync (wall clock set), q/qb/age (client queue depth, bytes,
+//   oldest queued ms: Publisher.queueStats()), drop (client drops + batches publish() refused),
+//   pubfail (the latter alone), rc (client reconnects), pend (readings waiting for their batch),
+//   heap (free heap bytes, only when the platform tells), fail (failed reads per sensor).
+import type { Publisher } from "../mqtt/client-api";
+import { encodeUtf8 } from "../mqtt/utf8";
+import type { Sampler } from "./sampler";
+
+export interface HealthReport {
+  boot: number;
+  up: number;
+  seq: number;
+  sync: boolean;
+  q: number;
+  qb: number;
+  age: number;
+  drop: number;
+  pubfail: number;
+  rc: number;
+  pend: number;
+  heap?: number;
+  fail: { [sensor: string]: number };
+}
+
+export function healthReport(sampler: Sampler, publisher: Publisher, freeHeap?: () => number | undefined): HealthReport {
+  const stats = sampler.stats();
+  const queue = publisher.queueStats();
+  const fail: { [sensor: string]: number } = {};
+  for (const id of Object.keys(stats.sensors)) fail[id] = stats.sensors[id].failures;
+  const report: HealthReport = {
+    boot: stats.boot,
+    up: Math.round(stats.uptimeMs),
+    seq: stats.nextSeq,
+    sync: stats.synced,
+    q: queue.depth,
+    qb: queue.bytes,
+    age: Math.round(queue.oldestAgeMs),
+    drop: publisher.counters.dropped + stats.publishFailures,
+    pubfail: stats.publishFailures,
+    rc: publisher.counters.reconnects,
+    pend: stats.pending,
+    fail,
+  };
+  const heap = freeHeap?.();
+  if (typeof heap === "number") report.heap = heap;
+  return report;
+}
+
+export function encodeHealth(report: HealthReport): Uint8Array {
+  return encodeUtf8(JSON.stringify(report));
+}

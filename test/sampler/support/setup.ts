@@ -1,0 +1,85 @@
+// Builds a sampler over a fake clock, a MemoryStore that survives "reboots", simulated sensors and a recording publisher.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Board } from "../../../src/boards/schema";
+import { validateBoard } from "../../../src/boards/validate";
+import type { FirmwareConfig } from "../../../src/config/defaults";
+import { parseConfig } from "../../../src/config/parse";
+import type { Sensor } from "../../../src/sensors/sensor";
+import { createSimulatedSensor } from "../../../src/sensors/simulated";
+import { deviceTopics } from "../../../src/sampler/device-topics";
+import { Sampler } from "../../../src/sampler/sampler";
+import { decodeTelemetry, type DecodedReading } from "../../../src/sampler/payload";
+import { MemoryStore } from "../../../src/store/memory-store";
+import { FakeClock } from "../../support/fake-clock";
+import { RecordingPublisher } from "./recording-publisher";
+
+export function loadBoard(name: string): Board {
+  const file = `boards/${name}.json`;
+  return validateBoard(JSON.parse(readFileSync(join(__dirname, "..", "..", "..", file), "utf8")), file);
+}
+
+/** The board with channel deadbands removed, so config.deadband applies to every channel. */
+export function withoutChannelDeadbands(board: Board): Board {
+  return { ...board, sensors: board.sensors.map((s) => ({ ...s, channels: s.channels.map(({ deadband: _, ...c }) => c) })) };
+}
+
+export interface Rig {
+  clock: FakeClock;
+  store: MemoryStore;
+  flash: Map<string, Uint8Array>;
+  publisher: RecordingPublisher;
+  sampler: Sampler;
+  config: FirmwareConfig;
+  board: Board;
+  wall: { value: number | undefined };
+  warnings: string[];
+}
+
+export interface RigOptions {
+  config?: Record<string, unknown>;
+  board?: Board;
+  sensors?: { [id: string]: Sensor };
+  /** Survives a reboot: pass the previous rig's flash. */
+  flash?: Map<string, Uint8Array>;
+  wall?: number;
+  online?: boolean;
+}
+
+export const TOPICS = deviceTopics("xsms", "dev1");
+
+export function makeRig(options: RigOptions = {}): Rig {
+  const clock = new FakeClock(1_000);
+  const flash = options.flash ?? new Map<string, Uint8Array>();
+  const store = new MemoryStore(flash);
+  const publisher = new RecordingPublisher();
+  const config = parseConfig({ presync_max: 0, ...options.config });
+  const board = options.board ?? withoutChannelDeadbands(loadBoard("lin"));
+  const sensors: { [id: string]: Sensor } = {};
+  for (const s of board.sensors) sensors[s.id] = options.sensors?.[s.id] ?? createSimulatedSensor(s.driver, config.sim_seed, s.id);
+  const wall = { value: options.wall };
+  const warnings: string[] = [];
+  const sampler = new Sampler(
+    { clock, store, publisher, wallClock: () => wall.value, logger: { info: () => {}, warn: (m) => warnings.push(m) } },
+    { config, board, topics: TOPICS, sensors },
+  );
+  if (options.online !== false) sampler.setOnline(true);
+  return { clock, store, flash, publisher, sampler, config, board, wall, warnings };
+}
+
+/** Every reading published on the telemetry topic, decoded. */
+export function readings(rig: Rig): DecodedReading[] {
+  return rig.publisher.on(TOPICS.telemetry).flatMap((p) => decodeTelemetry(p.payload).readings);
+}
+
+/** A sensor whose sample() returns the next queued value object (or throws / returns a promise). */
+export class ScriptedSensor implements Sensor {
+  readonly queue: (() => unknown)[] = [];
+  calls = 0;
+  constructor(private readonly fallback: () => unknown) {}
+  sample(): ReturnType<Sensor["sample"]> {
+    this.calls++;
+    const next = this.queue.shift();
+    return (next ? next() : this.fallback()) as ReturnType<Sensor["sample"]>;
+  }
+}

@@ -1,5 +1,17 @@
 // Node adapter: a JournaledStore whose items are files in one directory (tmp file + rename, optional fsync).
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import { StorageError } from "../../errors";
 import { JournaledStore, type StoreBackend } from "../../store/journaled-store";
@@ -38,15 +50,26 @@ function isNotFound(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === "ENOENT";
 }
 
-/** One directory of files; each write goes to a tmp file renamed over the target, so it is atomic. */
+/**
+ * One directory: a file per key, plus "journal". Two write strategies, chosen by `fsync`:
+ * - fsync on: tmp file, fsync, rename over the target. Atomic, so a one-change commit needs no
+ *   journal (two fsyncs instead of four).
+ * - fsync off: overwrite in place (no O_TRUNC, no rename over an existing file). ext4 flushes
+ *   data on both of those patterns (auto_da_alloc), which cost ~200 µs per write here; the
+ *   journal already covers a value torn by a crash, so `atomicWrites` is false and every commit
+ *   is journaled, still about three times faster.
+ * The journal is always written to "journal.tmp" and renamed to the (absent) "journal", so a
+ * power cut never leaves a full-length journal with garbage in it.
+ */
 export class FileBackend implements StoreBackend {
-  readonly atomicWrites = true;
+  readonly atomicWrites: boolean;
   readonly dir: string;
   private readonly fsync: boolean;
 
   constructor(dir: string, options: FileStoreOptions = {}) {
     this.dir = dir;
     this.fsync = options.fsync ?? true;
+    this.atomicWrites = this.fsync;
     mkdirSync(dir, { recursive: true });
     for (const name of readdirSync(dir)) {
       if (name.endsWith(TMP_SUFFIX)) unlinkSync(join(dir, name)); // left by a write that never reached its rename
@@ -64,7 +87,8 @@ export class FileBackend implements StoreBackend {
   }
 
   write(name: string, bytes: Uint8Array): void {
-    this.writeFile(fileNameForKey(name), bytes);
+    if (this.fsync) this.replaceFile(fileNameForKey(name), bytes);
+    else this.overwriteFile(fileNameForKey(name), bytes);
   }
 
   remove(name: string): void {
@@ -76,14 +100,14 @@ export class FileBackend implements StoreBackend {
   }
 
   writeJournal(bytes: Uint8Array): void {
-    this.writeFile(JOURNAL_FILE, bytes);
+    this.replaceFile(JOURNAL_FILE, bytes);
   }
 
   removeJournal(): void {
     this.removeFile(JOURNAL_FILE);
   }
 
-  /** fsync of the directory makes the renames and unlinks durable; the file data was synced before each rename. */
+  /** fsync of the directory makes creations, renames and unlinks durable; file data was synced as it was written. */
   sync(): void {
     if (!this.fsync) return;
     const fd = openSync(this.dir, "r");
@@ -104,19 +128,35 @@ export class FileBackend implements StoreBackend {
     }
   }
 
-  private writeFile(file: string, bytes: Uint8Array): void {
+  /** tmp file (fsynced when asked) renamed over `file`: atomic. */
+  private replaceFile(file: string, bytes: Uint8Array): void {
     const path = join(this.dir, file);
     const tmp = path + TMP_SUFFIX;
     try {
       const fd = openSync(tmp, "w");
       try {
-        let done = 0;
-        while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+        writeAll(fd, bytes);
         if (this.fsync) fsyncSync(fd);
       } finally {
         closeSync(fd);
       }
       renameSync(tmp, path);
+    } catch (error) {
+      throw new StorageError(`cannot write ${path}: ${(error as Error).message}`);
+    }
+  }
+
+  /** Overwrites `file` in place and cuts it to length: fast, not atomic. */
+  private overwriteFile(file: string, bytes: Uint8Array): void {
+    const path = join(this.dir, file);
+    try {
+      const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o644);
+      try {
+        writeAll(fd, bytes);
+        ftruncateSync(fd, bytes.length);
+      } finally {
+        closeSync(fd);
+      }
     } catch (error) {
       throw new StorageError(`cannot write ${path}: ${(error as Error).message}`);
     }
@@ -129,6 +169,11 @@ export class FileBackend implements StoreBackend {
       if (!isNotFound(error)) throw new StorageError(`cannot remove ${join(this.dir, file)}: ${(error as Error).message}`);
     }
   }
+}
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let done = 0;
+  while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done, done);
 }
 
 /** Opens (creating if needed) the store in `dir`, redoing or dropping a journal left by a crash. */

@@ -2,7 +2,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ProtocolError } from "../src/errors";
-import { PacketDecoder, decodeAll, encode } from "../src/mqtt/codec";
+import { PacketDecoder, decodeAll, encode, encodeInto, encodedLength } from "../src/mqtt/codec";
+import { PacketType } from "../src/mqtt/constants";
 import type { Packet } from "../src/mqtt/packets";
 import { anyPacket } from "./support/codec-arbitraries";
 import { plainPacket } from "./vectors/hex";
@@ -155,5 +156,28 @@ describe("codec properties", () => {
     // Refused as soon as the partial length passes the limit: after the third length byte here, not the fourth.
     expect(fedBytes).toBeLessThan(header.length);
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(1024 * 1024);
+  });
+});
+
+describe("encodeInto and encodedLength", () => {
+  it("write the same bytes as encode() at any offset, and report the end", () => {
+    fc.assert(
+      fc.property(anyPacket, fc.integer({ min: 0, max: 16 }), (packet, offset) => {
+        const expected = encode(packet);
+        expect(encodedLength(packet)).toBe(expected.length);
+        const target = new Uint8Array(offset + expected.length + 3).fill(0xaa);
+        expect(encodeInto(packet, target, offset)).toBe(offset + expected.length);
+        expect(target.subarray(offset, offset + expected.length)).toEqual(expected);
+        expect([...target.subarray(0, offset), ...target.subarray(offset + expected.length)].every((b) => b === 0xaa)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("refuse a target that is too small with a RangeError, writing nothing", () => {
+    const packet = { type: PacketType.PUBACK, packetId: 1 } as const;
+    const target = new Uint8Array(5);
+    expect(() => encodeInto(packet, target, 2)).toThrow(RangeError);
+    expect([...target]).toEqual([0, 0, 0, 0, 0]);
   });
 });

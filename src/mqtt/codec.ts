@@ -3,7 +3,7 @@ import { ProtocolError } from "../errors";
 import { MAX_REMAINING_LENGTH, PROTOCOL_LEVEL_311, PROTOCOL_NAME, PacketType, SUBACK_FAILURE, packetName, type QoS } from "./constants";
 import type { ConnectPacket, Packet, PublishPacket, SubscribePacket, UnsubscribePacket } from "./packets";
 import { validateTopicFilter, validateTopicName } from "./topics";
-import { decodeUtf8, utf8Length, writeUtf8 } from "./utf8";
+import { checkedUtf8Length, decodeUtf8, writeUtf8 } from "./utf8";
 
 const EMPTY = new Uint8Array(0);
 const MAX_UINT16 = 65535;
@@ -11,17 +11,45 @@ const MAX_UINT16 = 65535;
 // ---------------------------------------------------------------------------------------------
 // Encoding: one pass to size the packet, one to write it, so each packet is a single allocation.
 
-/** Encodes `packet`; throws a ProtocolError naming the rule when a field could not be sent legally. */
+/** Encodes `packet` into a new array; throws a ProtocolError naming the rule when a field could not be sent legally. */
 export function encode(packet: Packet): Uint8Array {
+  const remaining = checkedBodyLength(packet);
+  const out = new Uint8Array(1 + varintLength(remaining) + remaining);
+  writePacket(packet, remaining, out, 0);
+  return out;
+}
+
+/** Bytes `encode(packet)` would produce (validating the packet as encode does). */
+export function encodedLength(packet: Packet): number {
+  const remaining = checkedBodyLength(packet);
+  return 1 + varintLength(remaining) + remaining;
+}
+
+/**
+ * Encodes `packet` into the caller's buffer at `offset` (no allocation, as coreMQTT's caller-owned buffer);
+ * returns the offset after it. A target too small is a RangeError: size it with encodedLength().
+ */
+export function encodeInto(packet: Packet, target: Uint8Array, offset = 0): number {
+  const remaining = checkedBodyLength(packet);
+  const size = 1 + varintLength(remaining) + remaining;
+  if (!Number.isInteger(offset) || offset < 0 || offset + size > target.length) {
+    throw new RangeError(`${packetName(packet.type)} needs ${size} bytes at offset ${offset}, the target has ${target.length}`);
+  }
+  return writePacket(packet, remaining, target, offset);
+}
+
+function checkedBodyLength(packet: Packet): number {
   const remaining = bodyLength(packet);
   if (remaining > MAX_REMAINING_LENGTH) {
     throw new ProtocolError(packetName(packet.type), `packet of ${remaining} bytes exceeds the 268435455-byte limit`, "[MQTT-2.2.3]");
   }
-  const out = new Uint8Array(1 + varintLength(remaining) + remaining);
-  out[0] = firstByte(packet);
-  let at = writeVarint(out, 1, remaining);
-  at = writeBody(packet, out, at);
-  return out;
+  return remaining;
+}
+
+function writePacket(packet: Packet, remaining: number, out: Uint8Array, at: number): number {
+  out[at] = firstByte(packet);
+  at = writeVarint(out, at + 1, remaining);
+  return writeBody(packet, out, at);
 }
 
 function firstByte(packet: Packet): number {
@@ -44,9 +72,8 @@ function bodyLength(packet: Packet): number {
       checkUint16(packet.keepAlive, name, "keepAlive");
       let length = 10 + stringLength(packet.clientId, name, "client id");
       if (packet.will) {
-        validateTopicName(packet.will.topic, name);
         checkQos(packet.will.qos, name);
-        length += stringLength(packet.will.topic, name, "will topic") + binaryLength(packet.will.payload, name, "will payload");
+        length += 2 + validateTopicName(packet.will.topic, name) + binaryLength(packet.will.payload, name, "will payload");
       }
       if (packet.username !== undefined) length += stringLength(packet.username, name, "username");
       if (packet.password !== undefined) {
@@ -65,12 +92,13 @@ function bodyLength(packet: Packet): number {
         throw new ProtocolError(name, "session present must be 0 with a non-zero return code", "[MQTT-3.2.2-4]");
       }
       return 2;
-    case PacketType.PUBLISH:
-      validateTopicName(packet.topic, name);
+    case PacketType.PUBLISH: {
+      const topicLength = validateTopicName(packet.topic, name);
       checkQos(packet.qos, name);
       if (packet.qos > 0) checkPacketId(packet.packetId, name);
       else if (packet.dup) throw new ProtocolError(name, "DUP must be 0 for QoS 0", "[MQTT-3.3.1-2]");
-      return stringLength(packet.topic, name, "topic") + (packet.qos > 0 ? 2 : 0) + packet.payload.length;
+      return 2 + topicLength + (packet.qos > 0 ? 2 : 0) + packet.payload.length;
+    }
     case PacketType.PUBACK:
     case PacketType.PUBREC:
     case PacketType.PUBREL:
@@ -83,9 +111,8 @@ function bodyLength(packet: Packet): number {
       if (packet.subscriptions.length === 0) throw new ProtocolError(name, "needs at least one topic filter", "[MQTT-3.8.3-3]");
       let length = 2;
       for (const sub of packet.subscriptions) {
-        validateTopicFilter(sub.topic, name);
         checkQos(sub.qos, name);
-        length += stringLength(sub.topic, name, "topic filter") + 1;
+        length += 2 + validateTopicFilter(sub.topic, name) + 1;
       }
       return length;
     }
@@ -99,8 +126,7 @@ function bodyLength(packet: Packet): number {
       if (packet.topics.length === 0) throw new ProtocolError(name, "needs at least one topic filter", "[MQTT-3.10.3-2]");
       let length = 2;
       for (const topic of packet.topics) {
-        validateTopicFilter(topic, name);
-        length += stringLength(topic, name, "topic filter");
+        length += 2 + validateTopicFilter(topic, name);
       }
       return length;
     }
@@ -183,7 +209,7 @@ function unknownPacket(packet: never): never {
 
 function stringLength(text: string, packetType: string, what: string): number {
   if (typeof text !== "string") throw new ProtocolError(packetType, `${what} must be a string`);
-  const length = utf8Length(text);
+  const length = checkedUtf8Length(text, packetType, what);
   if (length > MAX_UINT16) throw new ProtocolError(packetType, `${what} is longer than 65535 bytes`, "[MQTT-1.5.3]");
   return 2 + length;
 }

@@ -19,9 +19,47 @@ export function utf8Length(text: string): number {
   return length;
 }
 
+/**
+ * utf8Length for a string about to be sent: a lone surrogate (not encodable as UTF-8) is a ProtocolError
+ * naming `packetType` and the field, found here before any byte is written.
+ */
+export function checkedUtf8Length(text: string, packetType: string, what: string): number {
+  for (let i = 0; i < text.length; i++) {
+    if (text.charCodeAt(i) >= 0x80) return nonAsciiLength(text, i, packetType, what);
+  }
+  return text.length;
+}
+
+function nonAsciiLength(text: string, from: number, packetType: string, what: string): number {
+  let length = from;
+  for (let i = from; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) length += 1;
+    else if (code < 0x800) length += 2;
+    else if (code < 0xd800 || code > 0xdfff) length += 3;
+    else {
+      const next = i + 1 < text.length ? text.charCodeAt(i + 1) : 0;
+      if (code > 0xdbff || next < 0xdc00 || next > 0xdfff) {
+        throw new ProtocolError(packetType, `${what} contains a lone surrogate at index ${i}`, "[MQTT-1.5.3-1]");
+      }
+      length += 4;
+      i++;
+    }
+  }
+  return length;
+}
+
 /** Writes `text` as UTF-8 at `offset`; returns the offset after it. `what` names the field for errors. */
 export function writeUtf8(target: Uint8Array, offset: number, text: string, what = "string"): number {
-  for (let i = 0; i < text.length; i++) {
+  // Topics are nearly always ASCII: copy that prefix in a loop with nothing else in it.
+  const length = text.length;
+  let i = 0;
+  for (; i < length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) break;
+    target[offset++] = code;
+  }
+  for (; i < length; i++) {
     let code = text.charCodeAt(i);
     if (code < 0x80) {
       target[offset++] = code;

@@ -16,8 +16,12 @@ export class ConfigErrors extends ConfigError {
 
 type Check = (value: unknown) => unknown | Invalid;
 
+/** A check's verdict that the value is bad, with what was expected. */
 class Invalid {
-  constructor(readonly reason: string) {}
+  readonly reason: string;
+  constructor(reason: string) {
+    this.reason = reason;
+  }
 }
 
 function describe(value: unknown): string {

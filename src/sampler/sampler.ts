@@ -7,7 +7,7 @@ import type { Clock, Logger, TimerHandle } from "../platform/ports";
 import type { Sensor, SensorSample } from "../sensors/sensor";
 import { readField } from "../sensors/sensor";
 import type { SessionStore } from "../store/session-store";
-import { type Deadband, parseDeadband, passesDeadband } from "./deadband";
+import { type Deadband, NO_DEADBAND, parseDeadband, passesDeadband } from "./deadband";
 import type { DeviceTopics } from "./device-topics";
 import { type BatchReading, encodeTelemetry } from "./payload";
 import { BOOT_KEY, SEQ_KEY, type StoredSettings, putCounter, putSettings, readCounter, readSettings } from "./persist";
@@ -197,10 +197,14 @@ export class Sampler {
     this.persistSettings();
   }
 
+  /** The deadband in force for a channel: set by command, else the board's, else config `deadband`. */
   deadband(channelId: string): Deadband {
-    const text = this.settings.deadband?.[channelId] ?? this.findChannel(channelId)?.deadband ?? this.options.config.deadband;
-    const parsed = parseDeadband(text);
-    return typeof parsed === "string" ? parseDeadband(this.options.config.deadband) as Deadband : parsed;
+    for (const text of [this.settings.deadband?.[channelId], this.findChannel(channelId)?.deadband, this.options.config.deadband]) {
+      if (text === undefined) continue;
+      const parsed = parseDeadband(text);
+      if (typeof parsed !== "string") return parsed;
+    }
+    return NO_DEADBAND;
   }
 
   /** Sets and persists the deadband text ("0.2" / "1%", already validated) of one channel, or of all when absent. */

@@ -3,12 +3,18 @@
 /**
  * A small synchronous key-value store with an atomic commit.
  *
- * - Keys are at most 15 ASCII characters (the ESP32 NVS limit), so every backend can hold them.
+ * - Keys are 1 to 15 printable ASCII characters (0x20..0x7E; 15 is the ESP32 NVS limit), so every
+ *   backend can hold them; any other key throws a RangeError from get/put/delete.
  * - put/delete are staged and visible to get/list at once; commit() makes every staged change
  *   durable together: after a power cut at any point the store holds either all of them or none.
- * - The store copies values it is given: the core owns every payload it must resend, and a caller
- *   may reuse its array after put() returns.
- * - A value that fails its checksum is reported with a StorageError, never returned silently.
+ *   When commit() returns, the changes are durable (as far as the backend's sync allows).
+ * - The store copies values it is given and get() returns a fresh copy: the core owns every
+ *   payload it must resend, and a caller may reuse or change its array at any time.
+ * - A value that fails its checksum is reported with a StorageError naming its key (from get, or
+ *   when the store is opened for a corrupt commit journal), never returned silently. The caller
+ *   may delete that key and commit to go on.
+ * - If commit() throws (I/O error), the store refuses further use with a StorageError: open it
+ *   again, which recovers the last committed state.
  */
 export interface SessionStore {
   get(key: string): Uint8Array | undefined;

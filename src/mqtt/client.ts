@@ -80,6 +80,8 @@ export class MqttClient implements Publisher {
   private readonly staged: Packet[] = [];
   private readonly events: Array<() => void> = [];
   private draining = false;
+  /** pump() stopped at its per-batch budget with more to send. */
+  private morePending = false;
 
   constructor(options: ClientOptions, private readonly deps: ClientDeps, private readonly on: ClientEvents = {}) {
     this.options = resolveOptions(options);
@@ -438,9 +440,14 @@ export class MqttClient implements Publisher {
     if (!link?.ready || link.pending.length > 0) return;
     let budget = 16 * 1024; // bytes per turn, so one turn never builds an unbounded batch
     const now = this.deps.clock.now();
-    while (budget > 0) {
+    this.morePending = false;
+    for (;;) {
       const message = this.session.nextToSend();
       if (!message) break;
+      if (budget <= 0) {
+        this.morePending = true;
+        break;
+      }
       const packet = this.session.send(message, (id) => this.reserved(link, id));
       this.counters.sent++;
       budget -= message.payload.length + message.topic.length + 8;
@@ -459,18 +466,24 @@ export class MqttClient implements Publisher {
     this.staged.push(packet);
   }
 
-  /** Commit, then write, then call the user: the order that keeps a crash from losing or inventing state. */
+  /**
+   * Commit, then write, then call the user: the order that keeps a crash from losing or inventing state.
+   * Batches repeat while the link keeps taking bytes; once it pushes back, onWritable resumes the pump.
+   */
   private endTurn(): void {
-    this.session.commit();
-    const link = this.link;
-    if (link?.open && this.staged.length > 0) {
-      const packets = this.staged.splice(0);
-      for (const packet of packets) this.writeBytes(link, encode(packet));
-      if (this.link === link) link.lastSent = this.deps.clock.now();
-    } else if (!link?.open) {
-      this.staged.length = 0;
+    for (;;) {
+      this.session.commit();
+      const link = this.link;
+      if (link?.open && this.staged.length > 0) {
+        this.writeBytes(link, encodeBatch(this.staged.splice(0)));
+        if (this.link === link) link.lastSent = this.deps.clock.now();
+      } else if (!link?.open) {
+        this.staged.length = 0;
+      }
+      if (!this.morePending || this.link !== link || !link || link.pending.length > 0) break;
+      this.pump();
     }
-    if (this.link === link && link) this.armTimer();
+    if (this.link) this.armTimer();
     this.drainEvents();
   }
 
@@ -586,8 +599,7 @@ export class MqttClient implements Publisher {
     if (link?.ready) {
       this.stage({ type: PacketType.DISCONNECT });
       this.session.commit();
-      const packets = this.staged.splice(0);
-      for (const packet of packets) this.writeBytes(link, encode(packet));
+      this.writeBytes(link, encodeBatch(this.staged.splice(0)));
     }
     this.finishEnd();
   }
@@ -620,11 +632,10 @@ export class MqttClient implements Publisher {
     if (this.draining) return;
     this.draining = true;
     try {
-      while (this.events.length > 0) {
-        const event = this.events.shift() as () => void;
-        this.guard(event);
-      }
+      // Index walk, not shift(): a turn may carry thousands of events. Events added meanwhile are seen too.
+      for (let i = 0; i < this.events.length; i++) this.guard(this.events[i]);
     } finally {
+      this.events.length = 0;
       this.draining = false;
     }
   }
@@ -645,6 +656,21 @@ export class MqttClient implements Publisher {
       }
     }
   }
+}
+
+/** Encodes packets into one buffer, so a turn costs one transport write however many packets it carries. */
+function encodeBatch(packets: Packet[]): Uint8Array {
+  if (packets.length === 1) return encode(packets[0]);
+  const parts = packets.map(encode);
+  let total = 0;
+  for (const part of parts) total += part.length;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
 }
 
 function assertNever(value: never): never {

@@ -31,6 +31,12 @@ export interface AckOutcome {
 
 export class Session {
   private readonly messages = new Map<number, OutgoingMessage>();
+  /**
+   * Queued (not yet sent) messages in publish order, from `head`. Sending is strictly in order, so every message in
+   * flight is older than every queued one; that lets resume(false) put them back in front.
+   */
+  private queue: OutgoingMessage[] = [];
+  private head = 0;
   private readonly byPacketId = new Map<number, OutgoingMessage>();
   private readonly incomingQos2 = new Set<number>();
   private readonly subscriptions = new Map<string, QoS>();
@@ -38,6 +44,8 @@ export class Session {
   private nextMessageId: number;
   private inflight = 0;
   private storedBytes = 0;
+  /** Message or packet id counters moved since the last commit. */
+  private metaDirty = false;
 
   /** Restores whatever an earlier run committed; a corrupt store throws StorageError from here. */
   constructor(private readonly store: SessionStore, private readonly limits: SessionLimits) {
@@ -102,17 +110,16 @@ export class Session {
 
   /** The next message that may go out now, in order: the oldest queued one, if the window allows it. */
   nextToSend(): OutgoingMessage | undefined {
-    for (const message of this.messages.values()) {
-      if (message.state !== OutState.Queued) continue;
-      if (message.qos > 0 && this.inflight >= this.limits.maxInflight) return undefined;
-      return message;
-    }
-    return undefined;
+    while (this.head < this.queue.length && !this.messages.has(this.queue[this.head].messageId)) this.head++;
+    const message = this.queue[this.head];
+    if (!message || (message.qos > 0 && this.inflight >= this.limits.maxInflight)) return undefined;
+    return message;
   }
 
   /** Records the first transmission of `message` in this session and returns the PUBLISH to write. */
   send(message: OutgoingMessage, reservedIds: (id: number) => boolean): PublishPacket {
     const packet: PublishPacket = { type: PacketType.PUBLISH, topic: message.topic, payload: message.payload, qos: message.qos, retain: message.retain, dup: false };
+    if (this.queue[this.head] === message) this.advanceHead();
     if (message.qos === 0) {
       this.remove(message); // at most once: gone from the session once handed to the link
       return packet;
@@ -155,12 +162,16 @@ export class Session {
    */
   resume(sessionPresent: boolean): Packet[] {
     if (!sessionPresent) {
+      const requeued: OutgoingMessage[] = [];
       for (const message of this.messages.values()) {
         if (message.state === OutState.Queued) continue;
         message.state = OutState.Queued;
         message.packetId = 0;
         this.persist(message);
+        requeued.push(message);
       }
+      this.queue = requeued.concat(this.queue.slice(this.head));
+      this.head = 0;
       this.byPacketId.clear();
       this.inflight = 0;
       this.incomingQos2.clear();
@@ -215,13 +226,18 @@ export class Session {
 
   /** Makes every change since the last commit durable, atomically. */
   commit(): void {
+    if (this.metaDirty) {
+      this.store.put(META_KEY, encodeJson({ nextMessageId: this.nextMessageId, nextPacketId: this.packetIds.cursor }));
+      this.metaDirty = false;
+    }
     this.store.commit();
   }
 
   private pickVictim(): OutgoingMessage | undefined {
     let oldest: OutgoingMessage | undefined;
-    for (const message of this.messages.values()) {
-      if (message.state !== OutState.Queued) continue;
+    for (let i = this.head; i < this.queue.length; i++) {
+      const message = this.queue[i];
+      if (!this.messages.has(message.messageId)) continue;
       if (this.limits.dropPolicy === "oldest-qos0-first" && message.qos === 0) return message;
       if (!oldest) oldest = message;
       if (this.limits.dropPolicy === "oldest") break;
@@ -229,8 +245,18 @@ export class Session {
     return oldest;
   }
 
+  /** Moves past the head; trims the consumed part now and then so the array does not grow forever. */
+  private advanceHead(): void {
+    this.head++;
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+  }
+
   private track(message: OutgoingMessage): void {
     this.messages.set(message.messageId, message);
+    if (message.state === OutState.Queued) this.queue.push(message);
     this.storedBytes += messageSize(message.topic, message.payload);
     if (message.state !== OutState.Queued) {
       this.byPacketId.set(message.packetId, message);
@@ -252,8 +278,9 @@ export class Session {
     this.store.put(messageKey(message.messageId), encodeMessage(message));
   }
 
+  /** The counters go to the store with the next commit, once however many messages moved them. */
   private persistMeta(): void {
-    this.store.put(META_KEY, encodeJson({ nextMessageId: this.nextMessageId, nextPacketId: this.packetIds.cursor }));
+    this.metaDirty = true;
   }
 }
 

@@ -1,5 +1,6 @@
 // Power cut at every backend operation of a run of commits: the reopened store is the state before or after the cut commit.
 import { describe, expect, it } from "vitest";
+import { StorageError } from "../../src/errors";
 import { JournaledStore } from "../../src/store/journaled-store";
 import { MemoryStore } from "../../src/store/memory-store";
 import { PreferenceBackend } from "../../src/store/preference-backend";
@@ -115,5 +116,17 @@ describe("JournaledStore under power cuts", () => {
     }
     expect(outcomes.before).toBeGreaterThan(0);
     expect(outcomes.after).toBeGreaterThan(0);
+  });
+
+  it("refuses further use after a commit that failed, and a reopen recovers a committed state", () => {
+    const disk = new MemoryBackend();
+    const store = JournaledStore.open(new PowerCutBackend(disk, "before", 4)); // open: 2 ops; commit: journal, sync, cut
+    store.put("a", small(1));
+    store.put("b", small(2));
+    expect(() => store.commit()).toThrow(PowerCut);
+    expect(() => store.get("a")).toThrow(StorageError);
+    expect(() => store.put("c", small(3))).toThrow(/reopen/);
+    expect(() => store.commit()).toThrow(StorageError);
+    expect(contents(JournaledStore.open(disk))).toEqual({ a: [1, 2, 3], b: [2, 3, 4] });
   });
 });

@@ -220,8 +220,6 @@ export class MqttClient implements Publisher {
   }
 
   private onLinkData(link: Link, bytes: Uint8Array): void {
-    link.lastReceived = this.deps.clock.now();
-    link.pingDeadline = 0;
     const packets: Packet[] = [];
     try {
       link.decoder.push(bytes, (packet) => packets.push(packet));
@@ -230,6 +228,11 @@ export class MqttClient implements Publisher {
       for (const packet of packets) if (this.link === link) this.handle(link, packet);
       this.protocolFailure(error as Error);
       return;
+    }
+    // Only whole packets prove the broker alive: a peer trickling bytes must not hold off the keepalive timeout.
+    if (packets.length > 0) {
+      link.lastReceived = this.deps.clock.now();
+      link.pingDeadline = 0;
     }
     for (const packet of packets) {
       if (this.link !== link) return;

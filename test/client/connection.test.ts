@@ -353,3 +353,18 @@ it("rejects nonsensical options with the option's name", () => {
   expect(() => new MqttClient({ clientId: "x", maxInflight: 10, queueMaxMessages: 5 }, deps)).toThrow(/queueMaxMessages/);
   expect(() => new MqttClient({ clientId: "x", keepAliveSeconds: 70000 }, deps)).toThrow(/keepAliveSeconds/);
 });
+
+it("a broker trickling bytes of a packet that never completes does not hold off the keepalive timeout", () => {
+  const { client, broker, clock, seen } = makeClient({ keepAliveSeconds: 10, pingTimeoutMs: 3000 });
+  client.start();
+  handshake(broker);
+  clock.advance(10_000);
+  broker.link.expect({ type: P.PINGREQ });
+  broker.link.sendBytes(new Uint8Array([0x30, 0xff, 0x7f])); // PUBLISH header announcing ~16 KB
+  for (let i = 0; i < 3; i++) {
+    clock.advance(1000);
+    if (!broker.link.closed) broker.link.sendBytes(new Uint8Array([0x41]));
+  }
+  expect(broker.link.closed).toBe(true);
+  expect(seen.disconnects[0].reason).toBe("keepalive timeout");
+});

@@ -88,16 +88,24 @@ export function benchPublish(): Packet {
   return { type: PacketType.PUBLISH, topic: "sensors/device-01/temperature", payload, qos: 1, retain: false, dup: false, packetId: 4242 };
 }
 
-/** Encodes and decodes the benchmark packet `iterations` times; returns a checksum so the work cannot be skipped. */
-export function encodeDecodeLoop(iterations: number): number {
+export type LoopPart = "encode" | "decode" | "both";
+
+/**
+ * Encodes and/or decodes the benchmark packet `iterations` times; returns a checksum so the work cannot be skipped.
+ * "decode" decodes bytes encoded once before the loop.
+ */
+export function encodeDecodeLoop(iterations: number, part: LoopPart = "both"): number {
   const packet = benchPublish();
   const decoder = new PacketDecoder();
+  const encoded = encode(packet);
   let checksum = 0;
+  const onPacket = (decoded: Packet) => {
+    checksum += decoded.type === PacketType.PUBLISH ? decoded.payload.length : 0;
+  };
   for (let i = 0; i < iterations; i++) {
-    const bytes = encode(packet);
-    decoder.push(bytes, (decoded) => {
-      checksum += decoded.type === PacketType.PUBLISH ? decoded.payload.length : 0;
-    });
+    const bytes = part === "decode" ? encoded : encode(packet);
+    if (part === "encode") checksum += bytes.length;
+    else decoder.push(bytes, onPacket);
   }
   return checksum;
 }

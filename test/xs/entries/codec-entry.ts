@@ -1,12 +1,12 @@
 // XS entry for the codec: runs the shared vectors and the encode+decode loop inside xsnap, answering JSON commands.
-import { decodeStreams, encodeDecodeLoop, runGoldenVectors, runMalformedVectors } from "../../vectors/run-vectors";
+import { decodeStreams, encodeDecodeLoop, runGoldenVectors, runMalformedVectors, type LoopPart } from "../../vectors/run-vectors";
 import { serveCommands } from "./xs-host";
 
 type CodecCommand =
   | { op: "golden" }
   | { op: "malformed" }
   | { op: "decode"; hexes: string[] }
-  | { op: "loop"; iterations: number };
+  | { op: "loop"; iterations: number; part?: LoopPart };
 
 serveCommands((command) => {
   const c = command as CodecCommand;
@@ -18,7 +18,7 @@ serveCommands((command) => {
     case "decode":
       return decodeStreams(c.hexes);
     case "loop":
-      return encodeDecodeLoop(c.iterations);
+      return encodeDecodeLoop(c.iterations, c.part);
     default:
       throw new Error(`unknown codec command ${JSON.stringify(command)}`);
   }

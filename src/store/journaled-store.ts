@@ -148,7 +148,7 @@ export function decodeJournal(bytes: Uint8Array): StagedOp[] | undefined {
 export class JournaledStore extends StagedStore {
   private readonly backend: StoreBackend;
 
-  /** Use openJournaledStore(), which recovers the backend first. */
+  /** Use JournaledStore.open(), which recovers the backend first. */
   private constructor(backend: StoreBackend, names: Iterable<string>) {
     super(names);
     this.backend = backend;

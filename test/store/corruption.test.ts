@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { StorageError } from "../../src/errors";
-import { fileNameForKey, openFileStore } from "../../src/platform/node/file-store";
+import { eraseFileStore, fileNameForKey, openFileStore } from "../../src/platform/node/file-store";
 import { crc32 } from "../../src/store/crc32";
 import { JOURNAL_NAME, JournaledStore } from "../../src/store/journaled-store";
 import { PreferenceBackend } from "../../src/store/preference-backend";
@@ -151,6 +151,8 @@ describe("corrupt journal", () => {
     store.commit();
     writeFileSync(join(dir, "journal"), flipped(journal, journal.length - 1));
     expect(() => openFileStore(dir, { fsync: false })).toThrow(StorageError);
+    eraseFileStore(dir);
+    expect(openFileStore(dir, { fsync: false }).list("")).toEqual([]);
     writeFileSync(join(dir, "journal"), journal);
     expect(openFileStore(dir, { fsync: false }).list("")).toEqual(["a", "b"]);
     expect(readdirSync(dir).sort()).toEqual([fileNameForKey("a"), fileNameForKey("b")]);

@@ -14,7 +14,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { StorageError } from "../../errors";
-import { JournaledStore, type StoreBackend } from "../../store/journaled-store";
+import { eraseStore, JournaledStore, type StoreBackend } from "../../store/journaled-store";
 
 export interface FileStoreOptions {
   /**
@@ -179,4 +179,9 @@ function writeAll(fd: number, bytes: Uint8Array): void {
 /** Opens (creating if needed) the store in `dir`, redoing or dropping a journal left by a crash. */
 export function openFileStore(dir: string, options: FileStoreOptions = {}): JournaledStore {
   return JournaledStore.open(new FileBackend(dir, options));
+}
+
+/** Deletes every value and the journal in `dir`: the way out after open() reported a corrupt journal. */
+export function eraseFileStore(dir: string): void {
+  eraseStore(new FileBackend(dir, { fsync: true }));
 }

@@ -26,8 +26,13 @@ export function xsEntry(name: string): string {
   return join(HERE, "entries", `${name}.ts`);
 }
 
-/** Where `npm ci` built xsnap-worker (release build), or undefined when it is not there. */
+/**
+ * Where `npm ci` built xsnap-worker (release build), or undefined when it is not there.
+ * XSNAP_WORKER=<path> overrides the search (e.g. the debug build); a wrong path then counts as missing.
+ */
 export function findXsnapWorker(): string | undefined {
+  const override = process.env.XSNAP_WORKER;
+  if (override) return existsSync(override) ? override : undefined;
   const platform = ({ linux: "lin", darwin: "mac" } as Record<string, string>)[process.platform];
   if (platform === undefined) return undefined;
   let root: string;

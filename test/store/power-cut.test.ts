@@ -2,54 +2,11 @@
 import { describe, expect, it } from "vitest";
 import { StorageError } from "../../src/errors";
 import { JournaledStore } from "../../src/store/journaled-store";
-import { MemoryStore } from "../../src/store/memory-store";
 import { PreferenceBackend } from "../../src/store/preference-backend";
-import type { SessionStore } from "../../src/store/session-store";
 import { type CutMode, FakePreference, MemoryBackend, PowerCut, PowerCutBackend } from "./fakes";
-import { contents } from "./store-suite";
+import { contents, runUntilCut, states, steps } from "./workload";
 
 const small = (n: number): Uint8Array => Uint8Array.from([n, n + 1, n + 2]);
-const large = (seed: number, length: number): Uint8Array => Uint8Array.from({ length }, (_, i) => (seed + i * 31) & 0xff);
-
-/** Each step is one commit's worth of changes: multi-change, single put/delete, values past one NVS chunk. */
-const steps: Array<(store: SessionStore) => void> = [
-  (s) => (s.put("a", small(1)), s.put("b", small(2)), s.put("c", small(3))),
-  (s) => (s.put("a", large(4, 5000)), s.delete("b"), s.put("d", small(5))),
-  (s) => s.put("e", small(6)),
-  (s) => s.delete("a"),
-  (s) => (s.put("c", small(7)), s.put("c", small(8)), s.delete("d"), s.put("q/1", small(9))),
-  (s) => s.put("e", small(10)),
-  (s) => (s.put("f", large(11, 9000)), s.put("a", small(12)), s.delete("c")),
-  (s) => s.put("f", small(13)),
-];
-
-/** states[i] is the content after i commits. */
-const states = (() => {
-  const model = new MemoryStore();
-  const out = [contents(model)];
-  for (const step of steps) {
-    step(model);
-    model.commit();
-    out.push(contents(model));
-  }
-  return out;
-})();
-
-/** Runs every step with a commit on `store`; returns the index of the commit the power cut hit, or steps.length. */
-function runUntilCut(open: () => SessionStore): number {
-  let done = 0;
-  try {
-    const store = open();
-    for (const step of steps) {
-      step(store);
-      store.commit();
-      done++;
-    }
-  } catch (error) {
-    if (!(error instanceof PowerCut)) throw error;
-  }
-  return done;
-}
 
 describe("JournaledStore under power cuts", () => {
   const modes: CutMode[] = ["before", "tear", "erase", "cache-drop", "cache-odd"];

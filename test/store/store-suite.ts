@@ -1,19 +1,12 @@
 // The one behavioural suite every SessionStore passes; each store file calls it with its own harness.
 import { describe, expect, it } from "vitest";
 import type { SessionStore } from "../../src/store/session-store";
+import { bytes, contents, text } from "./workload";
 
 /** Opens a store on the same durable place each time it is called: a second call is a reboot. */
 export type OpenStore = () => SessionStore;
 
-export const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);
-export const text = (value: string): Uint8Array => Uint8Array.from(value, (c) => c.charCodeAt(0));
-
-/** Every key and value in `store`, as plain data for toEqual. */
-export function contents(store: SessionStore): Record<string, number[]> {
-  const out: Record<string, number[]> = {};
-  for (const key of store.list("")) out[key] = Array.from(store.get(key) ?? []);
-  return out;
-}
+export { bytes, contents, text } from "./workload";
 
 export function sessionStoreSuite(name: string, place: () => OpenStore): void {
   describe(`SessionStore: ${name}`, () => {

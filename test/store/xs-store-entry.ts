@@ -1,0 +1,8 @@
+// XS entry for the store: runs the portable workload inside xsnap and answers with its summary.
+import { serveCommands } from "../xs/entries/xs-host";
+import { storeWorkload } from "./workload";
+
+serveCommands((command) => {
+  if ((command as { op?: unknown }).op === "workload") return storeWorkload();
+  throw new Error(`unknown store command ${JSON.stringify(command)}`);
+});

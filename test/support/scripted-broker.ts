@@ -63,7 +63,7 @@ export class ScriptedLink implements Transport {
   }
 
   /** Takes the next packet the client wrote and checks it matches `expected` (a partial packet). */
-  expect(expected: Partial<Packet> & { type: number }): Packet {
+  expect(expected: { type: number; [field: string]: unknown }): Packet {
     const packet = this.written.shift();
     expect(packet, `expected the client to have written ${JSON.stringify(expected)}`).toBeDefined();
     expect(packet).toMatchObject(expected);

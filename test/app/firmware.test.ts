@@ -1,0 +1,139 @@
+// The composed firmware (real client + device + simulated sensors) against a scripted broker: birth, telemetry,
+// commands, offline queueing, clean stop with an "offline" status.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { Firmware } from "../../src/app/firmware";
+import { PacketType } from "../../src/mqtt/constants";
+import type { PublishPacket } from "../../src/mqtt/packets";
+import { decodeTelemetry } from "../../src/sampler/payload";
+import { createSimulatedSensor } from "../../src/sensors/simulated";
+import { MemoryStore } from "../../src/store/memory-store";
+import { FakeClock } from "../support/fake-clock";
+import { ScriptedBroker } from "../support/scripted-broker";
+
+const P = PacketType;
+const BOARD_FILE = "boards/lin.json";
+const board = JSON.parse(readFileSync(join(__dirname, "..", "..", BOARD_FILE), "utf8"));
+const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+function boot(config: Record<string, unknown>, flash = new Map<string, Uint8Array>(), clock = new FakeClock(), broker = new ScriptedBroker()) {
+  const firmware = new Firmware(
+    { config: { device_id: "sim-1", prefix: "t", health_s: "0", interval_ms: "1000", batch_max: "5", batch_window_ms: "0", mqtt_qos: "1", ...config }, board, boardFile: BOARD_FILE },
+    {
+      clock,
+      store: new MemoryStore(flash),
+      wallClock: () => 1_700_000_000_000 + clock.now(),
+      defaultDeviceId: "unused",
+      createSensor: (spec, _board, cfg) => createSimulatedSensor(spec.driver, cfg.sim_seed, spec.id),
+      transport: broker.transport,
+      random: () => 0.5,
+    },
+  );
+  return { firmware, clock, broker, flash };
+}
+
+function ackAll(broker: ScriptedBroker): PublishPacket[] {
+  const publishes: PublishPacket[] = [];
+  for (const packet of broker.link.drain()) {
+    if (packet.type === P.PUBLISH) {
+      publishes.push(packet);
+      if (packet.qos === 1) broker.link.send({ type: P.PUBACK, packetId: packet.packetId as number });
+    } else if (packet.type === P.SUBSCRIBE) {
+      broker.link.send({ type: P.SUBACK, packetId: packet.packetId, granted: packet.subscriptions.map((s) => s.qos) });
+    }
+  }
+  return publishes;
+}
+
+function seqs(publishes: PublishPacket[], topic: string): number[] {
+  const out: number[] = [];
+  for (const p of publishes.filter((p) => p.topic === topic)) {
+    for (const reading of decodeTelemetry(p.payload).readings) out.push(reading.seq);
+  }
+  return out;
+}
+
+describe("firmware", () => {
+  it("connects with the offline will, subscribes to commands, says online and publishes telemetry", () => {
+    const { firmware, broker, clock } = boot({});
+    firmware.start();
+    broker.link.open();
+    broker.link.expect({ type: P.CONNECT, clientId: "sim-1", will: { topic: "t/sim-1/status", retain: true } });
+    broker.link.send({ type: P.CONNACK, sessionPresent: false, returnCode: 0 });
+    let publishes = ackAll(broker);
+    expect(publishes.find((p) => p.topic === "t/sim-1/status")).toMatchObject({ retain: true });
+    expect(text(publishes.find((p) => p.topic === "t/sim-1/status")!.payload)).toBe("online");
+    for (let i = 0; i < 12; i++) {
+      clock.advance(1000);
+      publishes = publishes.concat(ackAll(broker));
+    }
+    const got = seqs(publishes, "t/sim-1/telemetry");
+    expect(got.length).toBeGreaterThan(0);
+    expect(got).toEqual(got.map((_, i) => got[0] + i)); // consecutive: a gap would mean a loss
+  });
+
+  it("readings taken while the broker is away are delivered after it returns, seq without gaps", () => {
+    const { firmware, broker, clock } = boot({});
+    firmware.start();
+    broker.link.open();
+    broker.link.send({ type: P.CONNACK, sessionPresent: false, returnCode: 0 });
+    let publishes = ackAll(broker);
+    clock.advance(3000);
+    publishes = publishes.concat(ackAll(broker));
+    const seqBeforeCut = firmware.device.sampler.stats().nextSeq;
+    broker.link.cut();
+    clock.advance(20_000); // offline: attempts time out unanswered while readings pile up
+    const attempts = broker.attempts;
+    for (let i = 0; i < 1000 && broker.attempts === attempts; i++) clock.advance(100);
+    const last = broker.link;
+    expect(last.closed).toBe(false);
+    last.open();
+    last.expect({ type: P.CONNECT });
+    last.send({ type: P.CONNACK, sessionPresent: true, returnCode: 0 });
+    clock.advance(10); // let queued batches drain
+    publishes = publishes.concat(ackAll(broker));
+    firmware.device.sampler.flush();
+    clock.advance(10);
+    publishes = publishes.concat(ackAll(broker));
+    const got = seqs(publishes, "t/sim-1/telemetry");
+    const assigned = firmware.device.sampler.stats().nextSeq;
+    expect(assigned).toBeGreaterThan(seqBeforeCut); // readings were taken while offline
+    expect(got).toEqual(Array.from({ length: assigned }, (_, i) => i)); // every one delivered once, in order, no gap
+  });
+
+  it("answers a bad command with an error reply and keeps sampling", () => {
+    const { firmware, broker, clock } = boot({});
+    firmware.start();
+    broker.link.open();
+    broker.link.send({ type: P.CONNACK, sessionPresent: false, returnCode: 0 });
+    ackAll(broker);
+    broker.link.send({ type: P.PUBLISH, topic: "t/sim-1/cmd/interval", payload: new TextEncoder().encode('{"ms":"fast"}'), qos: 1, retain: false, dup: false, packetId: 99 });
+    const replies = ackAll(broker).filter((p) => p.topic === "t/sim-1/reply");
+    expect(replies).toHaveLength(1);
+    expect(JSON.parse(text(replies[0].payload))).toMatchObject({ ok: false });
+    clock.advance(6000);
+    expect(seqs(ackAll(broker), "t/sim-1/telemetry").length).toBeGreaterThan(0);
+  });
+
+  it("stop() flushes, says offline (retained) and disconnects cleanly once everything is acknowledged", () => {
+    const { firmware, broker, clock } = boot({});
+    firmware.start();
+    broker.link.open();
+    broker.link.send({ type: P.CONNACK, sessionPresent: false, returnCode: 0 });
+    ackAll(broker);
+    clock.advance(2500);
+    ackAll(broker);
+    let stopped = false;
+    firmware.stop(() => { stopped = true; });
+    const last = ackAll(broker);
+    expect(text(last[last.length - 1].payload)).toBe("offline");
+    expect(last[last.length - 1]).toMatchObject({ topic: "t/sim-1/status", retain: true });
+    broker.link.expect({ type: P.DISCONNECT });
+    expect(stopped).toBe(true);
+  });
+
+  it("a bad config value stops the boot with an error naming the key", () => {
+    expect(() => boot({ mqtt_port: "eighty" })).toThrow(/mqtt_port/);
+  });
+});

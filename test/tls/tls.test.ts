@@ -1,0 +1,149 @@
+// TLS to a real mosquitto: a generated CA and server certificate; QoS 1 delivery over TLS, refusal of a wrong CA and of a wrong host name.
+// Under CI=true a missing mosquitto or openssl fails the suite; elsewhere it is skipped with a loud warning.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { MqttClient } from "../../src/mqtt/client";
+import type { ClientOptions, IncomingMessage } from "../../src/mqtt/client-api";
+import { netTransport, type NetTransportOptions } from "../../src/platform/node/net-transport";
+import { nodeClock } from "../../src/platform/node/clock";
+import { MemoryStore } from "../../src/store/memory-store";
+import { findMosquitto, startMosquitto, type MosquittoBroker } from "../support/mosquitto";
+import { findOpenssl, makeTestPki, type TestPki } from "./certs";
+
+const CI = process.env.CI === "true" || process.env.CI === "1";
+const missing = [findMosquitto() ? undefined : "mosquitto", findOpenssl() ? undefined : "openssl"].filter(Boolean);
+const skip = !CI && missing.length > 0;
+if (skip) console.warn(`\n*** ${missing.join(" and ")} not found: SKIPPING the TLS tests (under CI=true this is a failure) ***\n`);
+
+interface Observed {
+  client: MqttClient;
+  connected: Promise<void>;
+  /** The error of the first lost or failed connection. */
+  firstFailure: Promise<Error>;
+  messages: IncomingMessage[];
+  delivered: number[];
+}
+
+function tlsClient(clientId: string, transport: NetTransportOptions, options: Partial<ClientOptions> = {}, onMessage?: () => void): Observed {
+  let connected!: () => void;
+  let failed!: (error: Error) => void;
+  const messages: IncomingMessage[] = [];
+  const delivered: number[] = [];
+  const observed = {
+    connected: new Promise<void>((resolve) => (connected = resolve)),
+    firstFailure: new Promise<Error>((resolve) => (failed = resolve)),
+    messages,
+    delivered,
+  };
+  const client = new MqttClient(
+    { clientId, cleanSession: true, keepAliveSeconds: 30, connectTimeoutMs: 5000, backoffBaseMs: 200, backoffCapMs: 1000, ...options },
+    { transport: netTransport(transport), clock: nodeClock, store: new MemoryStore(), random: Math.random },
+    {
+      onConnect: () => connected(),
+      onDisconnect: (info) => failed(info.error ?? new Error(info.reason)),
+      onMessage: (message) => {
+        messages.push(message);
+        onMessage?.();
+      },
+      onDelivered: (info) => delivered.push(info.messageId),
+    },
+  );
+  return { client, ...observed };
+}
+
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms))]);
+}
+
+function ended(client: MqttClient): Promise<void> {
+  return new Promise((resolve) => client.end(resolve));
+}
+
+describe.skipIf(skip)("TLS to mosquitto with a test CA", () => {
+  let pki: TestPki;
+  let broker: MosquittoBroker;
+
+  beforeAll(async () => {
+    if (missing.length > 0) throw new Error(`${missing.join(" and ")} not found: the TLS tests need both (apt-get install mosquitto openssl)`);
+    pki = makeTestPki();
+    broker = await startMosquitto({ extraConfig: [`certfile ${pki.serverCertFile}`, `keyfile ${pki.serverKeyFile}`] });
+  });
+
+  afterAll(async () => {
+    await broker?.dispose();
+    pki?.dispose();
+  });
+
+  it("connects with the right CA and delivers QoS 1 messages in order, both ways over TLS", async () => {
+    const count = 20;
+    let allArrived!: () => void;
+    const arrived = new Promise<void>((resolve) => (allArrived = resolve));
+    const endpoint: NetTransportOptions = { host: "127.0.0.1", port: broker.port, tls: true, ca: pki.ca };
+    const subscriber = tlsClient("tls-sub", endpoint, {}, () => {
+      if (subscriber.messages.length === count) allArrived();
+    });
+    subscriber.client.subscribe("tls/test/#", 1, () => undefined);
+    subscriber.client.start();
+    await within(subscriber.connected, 10_000, `CONNACK over TLS (broker log:\n${broker.log()})`);
+    // The SUBACK is not observable; a round trip through the subscriber's own topic proves the subscription is live.
+    await within(
+      new Promise<void>((resolve) => {
+        const probe = setInterval(() => {
+          if (subscriber.messages.length > 0) {
+            clearInterval(probe);
+            resolve();
+          } else {
+            subscriber.client.publish("tls/test/probe", "p", { qos: 1 });
+          }
+        }, 100);
+      }),
+      5000,
+      "the subscription to take effect",
+    );
+    subscriber.messages.length = 0;
+
+    const publisher = tlsClient("tls-pub", { ...endpoint, host: "localhost", servername: "localhost" });
+    publisher.client.start();
+    await within(publisher.connected, 10_000, "the publisher's CONNACK (servername localhost)");
+    const ids: number[] = [];
+    for (let i = 0; i < count; i++) ids.push(publisher.client.publish("tls/test/data", `reading ${i}`, { qos: 1 }));
+    await within(arrived, 10_000, `${count} QoS 1 messages at the subscriber`);
+    await within(ended(publisher.client), 10_000, "the publisher's end()");
+    await ended(subscriber.client);
+
+    expect(publisher.delivered).toEqual(ids); // every PUBACK arrived, in publish order
+    expect(subscriber.messages.map((m) => new TextDecoder().decode(m.payload))).toEqual(ids.map((_, i) => `reading ${i}`));
+    expect(subscriber.messages.every((m) => m.qos === 1 && m.topic === "tls/test/data")).toBe(true);
+  });
+
+  it("refuses a broker certificate signed by a CA it does not trust", async () => {
+    const device = tlsClient("tls-wrong-ca", { host: "127.0.0.1", port: broker.port, tls: true, ca: pki.otherCa });
+    device.client.start();
+    const error = await within(device.firstFailure, 10_000, "the TLS failure");
+    await ended(device.client);
+    expect(error.message).toMatch(/unable to verify the first certificate/);
+    expect(device.delivered).toEqual([]);
+  });
+
+  // Known bug (reported, net-transport.ts is not this suite's file): Node reports an untrusted issuer of a lone leaf
+  // certificate as UNABLE_TO_VERIFY_LEAF_SIGNATURE, a code describeSocketError does not recognise (it looks for
+  // "CERT" in the code), so the user gets OpenSSL's bare text. `it.fails` turns red once that is fixed: then drop `.fails`.
+  it.fails("says that the certificate was refused and what to check when the CA is wrong", async () => {
+    const device = tlsClient("tls-wrong-ca-text", { host: "127.0.0.1", port: broker.port, tls: true, ca: pki.otherCa });
+    device.client.start();
+    const error = await within(device.firstFailure, 10_000, "the TLS failure");
+    await ended(device.client);
+    expect(error.message).toMatch(/TLS/);
+    expect(error.message).toMatch(/certificate was refused/);
+    expect(error.message).toMatch(/check the CA/);
+  });
+
+  it("refuses a certificate that does not name the host, and says what to check", async () => {
+    const device = tlsClient("tls-wrong-name", { host: "127.0.0.1", port: broker.port, tls: true, ca: pki.ca, servername: "broker.example.org" });
+    device.client.start();
+    const error = await within(device.firstFailure, 10_000, "the TLS failure");
+    await ended(device.client);
+    expect(error.message).toMatch(/certificate was refused/);
+    expect(error.message).toMatch(/host name/);
+    expect(error.message).toMatch(/ERR_TLS_CERT_ALTNAME_INVALID/);
+  });
+});

@@ -118,3 +118,17 @@ describe("encode refuses packets it could not send legally", () => {
     expectRule(caught(() => encode({ type: PacketType.PUBLISH, topic: "t", payload: huge, qos: 0, retain: false, dup: false })), "PUBLISH", "[MQTT-2.2.3]");
   });
 });
+
+describe("a throwing onPacket callback", () => {
+  it("is rethrown as is, and leaves the decoder failed rather than out of step with the stream", () => {
+    const decoder = new PacketDecoder();
+    const boom = new TypeError("handler bug");
+    // Two packets and the start of a third: after the throw the rest of the chunk is unread.
+    expect(() => decoder.push(fromHex("40020001" + "40020002" + "3205"), () => { throw boom; })).toThrow(boom);
+    expect(() => decoder.push(fromHex("000174002a"), () => {})).toThrow(/onPacket callback threw .*reset\(\)/);
+    decoder.reset();
+    const packets: Packet[] = [];
+    decoder.push(fromHex("40020003"), (packet) => packets.push(packet));
+    expect(packets).toEqual([{ type: PacketType.PUBACK, packetId: 3 }]);
+  });
+});

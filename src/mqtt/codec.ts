@@ -289,7 +289,8 @@ const enum Stage { Header, Length, Body, Failed }
 /**
  * Streaming decoder: push chunks of any size, get whole packets through the callback.
  * After a ProtocolError the stream is unusable (MQTT has no resynchronisation): the
- * decoder stays failed and rethrows until reset() for a new connection.
+ * decoder stays failed and rethrows until reset() for a new connection. The same holds
+ * when `onPacket` throws: the rest of that chunk is not read, so the stream position is lost.
  */
 export class PacketDecoder {
   private readonly maxPacketSize: number;
@@ -300,7 +301,7 @@ export class PacketDecoder {
   private lengthBytes = 0;
   private body: Uint8Array = EMPTY;
   private filled = 0;
-  private failure: ProtocolError | undefined;
+  private failure: Error | undefined;
 
   constructor(options: DecoderOptions = {}) {
     const max = options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE;
@@ -326,11 +327,12 @@ export class PacketDecoder {
     try {
       this.consume(chunk, onPacket);
     } catch (error) {
-      if (error instanceof ProtocolError) {
-        this.stage = Stage.Failed;
-        this.body = EMPTY;
-        this.failure = error;
-      }
+      this.stage = Stage.Failed;
+      this.body = EMPTY;
+      // A callback's own error is thrown once as is; later calls say why the decoder is stuck.
+      this.failure = error instanceof ProtocolError
+        ? error
+        : new Error(`PacketDecoder: an onPacket callback threw (${String(error)}); the rest of its chunk was not read, so reset() for a new connection`);
       throw error;
     }
   }

@@ -1,0 +1,29 @@
+// What the Moddable platform can tell about itself: free heap (instrumented builds) and a default device id from the Wi-Fi MAC.
+import Instrumentation from "instrumentation";
+import Net from "net";
+
+const FREE_MEMORY = "System Free Memory";
+
+/**
+ * Free heap in bytes, or undefined where the build has no instrumentation (release builds, and the
+ * desktop, whose instrumentation reports nothing): health telemetry then omits the field.
+ */
+export function freeHeapBytes(): number | undefined {
+  const index = Instrumentation.map(FREE_MEMORY);
+  if (index === undefined) return undefined;
+  const value = Instrumentation.get(index);
+  return typeof value === "number" && value > 0 ? value : undefined;
+}
+
+/** Station MAC as 12 lowercase hex digits ("a4d18cdbc020"), or `fallback` where Net has no MAC (the desktop simulator). */
+export function defaultDeviceId(fallback: string): string {
+  let mac: unknown;
+  try {
+    mac = Net.get("MAC");
+  } catch {
+    // Net.get throws on a platform without the property; the fallback is documented, not an error.
+    mac = undefined;
+  }
+  if (typeof mac !== "string" || mac.length === 0) return fallback;
+  return mac.toLowerCase().replace(/[^0-9a-f]/g, "");
+}

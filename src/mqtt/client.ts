@@ -6,7 +6,7 @@ import { Backoff } from "./backoff";
 import type {
   ClientCounters, ClientDeps, ClientEvents, ClientOptions, ClientState, IncomingMessage, MessageHandler, PublishOptions, Publisher,
 } from "./client-api";
-import { encode, PacketDecoder } from "./codec";
+import { encode, encodedLength, encodeInto, PacketDecoder } from "./codec";
 import { ConnectReturnCode, PacketType, SUBACK_FAILURE, packetName, type QoS } from "./constants";
 import type { ConnackPacket, Packet, PublishPacket, SubackPacket } from "./packets";
 import { Session } from "./session";
@@ -661,18 +661,14 @@ export class MqttClient implements Publisher {
   }
 }
 
-/** Encodes packets into one buffer, so a turn costs one transport write however many packets it carries. */
+/** Encodes packets into one buffer, so a turn costs one allocation and one transport write however many packets it carries. */
 function encodeBatch(packets: Packet[]): Uint8Array {
   if (packets.length === 1) return encode(packets[0]);
-  const parts = packets.map(encode);
   let total = 0;
-  for (const part of parts) total += part.length;
+  for (const packet of packets) total += encodedLength(packet);
   const out = new Uint8Array(total);
   let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
+  for (const packet of packets) at = encodeInto(packet, out, at);
   return out;
 }
 

@@ -1,9 +1,13 @@
 // `npm run bench [section ...]`: runs the named benchmark sections (all when none are named). Not part of the tests.
 import { benchCodec } from "./codec";
+import { benchFootprint } from "./footprint";
+import { benchWireBytes } from "./wire-bytes";
 
 /** Add a section here: a name and an async function that prints its own table. */
 const SECTIONS: Record<string, () => Promise<unknown>> = {
   codec: benchCodec,
+  "wire-bytes": benchWireBytes,
+  footprint: benchFootprint,
 };
 
 async function main(names: string[]): Promise<void> {

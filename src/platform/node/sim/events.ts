@@ -1,0 +1,36 @@
+// What the simulator reports: one typed event per thing that happened, rendered as text or as one JSON object per line (--json).
+
+/** Every event carries `t`, ms since the simulator started, added by the reporter. */
+export type SimEvent =
+  | { event: "broker"; url: string; embedded: boolean }
+  | { event: "boot"; device: string; boot: number; nextSeq: number; queuedMessages: number; queuedReadings: number; dataDir: string }
+  | { event: "connected"; device: string; sessionPresent: boolean }
+  | { event: "disconnected"; device: string; reason: string; retryInMs?: number }
+  /** A telemetry batch handed to the client: readings taken, with seqs first..last. */
+  | { event: "reading"; device: string; sensor: string; first: number; last: number; values: { [channel: string]: number } }
+  | { event: "delivered"; device: string; topic: string; qos: number; readings: number }
+  | { event: "dropped"; device: string; topic: string; readings: number }
+  | { event: "link-drop"; device: string }
+  | { event: "reboot"; device: string }
+  | { event: "info"; device?: string; message: string }
+  | { event: "warning"; device?: string; message: string }
+  /** A message the embedded broker accepted from a client (or a will it published). */
+  | { event: "broker-message"; client: string | null; topic: string; qos: number; retain: boolean; payload: string }
+  | ({ event: "status" } & SimStatus)
+  /** --samples: this device took its readings and everything queued is delivered. firstSeq..nextSeq-1 are this run's seqs. */
+  | { event: "finished"; device: string; boot: number; firstSeq: number; nextSeq: number; taken: number }
+  | { event: "exit"; code: number; message: string };
+
+/** Totals over every device of the run. Readings are counted by seq; queued counts client messages (telemetry, status, health). */
+export interface SimStatus {
+  devices: number;
+  connected: number;
+  taken: number;
+  delivered: number;
+  queued: number;
+  dropped: number;
+  reconnects: number;
+  linkDrops: number;
+  reboots: number;
+  finished: number;
+}

@@ -1,0 +1,301 @@
+// The simulator's command line: parses argv and the --config file into the firmware's flat config keys plus the simulator's own options.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import type { ConfigKey, FirmwareConfig } from "../../../config/defaults";
+import { ConfigErrors, parseConfig } from "../../../config/parse";
+
+export const HELP = `xs-mqtt-sim: the sensor firmware's core (config, simulated sensors, sampler, MQTT client, session store) on Node.
+
+Usage: npm run sim -- [options]        (or: npx xs-mqtt-sim [options])
+
+Broker
+  --broker URL          mqtt://[user:pass@]host[:port] or mqtts://... (port defaults to 1883 / 8883).
+                        Without it (and without mqtt_host in --config) an embedded broker starts on a
+                        free 127.0.0.1 port and every message it carries is printed.
+  --ca FILE             PEM CA certificate to trust for mqtts:// (instead of the system's).
+Device
+  --device-id ID        Client id and topic level (default sim-1; a fleet uses ID-001, ID-002, ...).
+  --prefix P            First topic level(s) (default xsms): P/ID/telemetry, P/ID/status, P/ID/cmd/...
+  --interval-ms N       Sampling interval, 100..86400000 ms (default 1000 in the simulator).
+  --qos 0|1|2           QoS of telemetry and status (default 1).
+  --seed N              Seed of the simulated sensors (default 1; device k of a fleet uses N+k-1).
+  --config FILE         JSON object of the firmware's config keys (a manifest.json's "config" also works).
+                        Command-line options override it.
+  --data-dir DIR        Persistent session, queue, seq counter and settings (default .sim-data/ID).
+                        A second run on the same dir resumes them. A fleet keeps one dir per device in DIR
+                        (default .sim-data).
+Run
+  --samples N           Take N readings (published readings, each with its own seq), then exit 0 once
+                        they and everything queued in the data dir from earlier runs are delivered.
+  --deadline-ms N       With --samples: exit 1 if not done by then (default 60000 + 3 x N x interval).
+  --devices N           A fleet of N devices in one process (1..2000).
+Faults
+  --drop-link-every MS  Cut every device's TCP connection every MS ms (the client reconnects).
+  --reboot-every MS     Every MS ms, throw away each device's memory without a clean shutdown and boot
+                        again from its data dir.
+Output
+  --json                One JSON event per line on stdout (see README) instead of text.
+  --help                This text.
+
+Without --samples the simulator runs until Ctrl-C (a clean stop: pending readings are sent first).
+Exit codes: 0 done, 1 deadline missed or runtime failure, 2 bad option or config.
+Simulator defaults that differ from the firmware's: interval_ms 1000, batch_window_ms 0, health_s 60,
+device_id sim-1, board lin. Every other key of --config (batch_max, heartbeat_s, deadband, queue_max,
+mqtt_keepalive, ha_discovery, ...) means what it means on the device.`;
+
+/** A bad command-line option or config file value; `option` is what the user typed ("--qos", "config file x.json: mqtt_qos"). */
+export class UsageError extends Error {
+  readonly option: string;
+  constructor(option: string, message: string) {
+    super(`${option}: ${message}`);
+    this.name = "UsageError";
+    this.option = option;
+  }
+}
+
+export interface BrokerTarget {
+  host: string;
+  port: number;
+  tls: boolean;
+  ca?: string;
+}
+
+export interface SimOptions {
+  help: boolean;
+  json: boolean;
+  /** Raw flat config keys (sim defaults < config file < command line), parsed per device. */
+  configRaw: Record<string, unknown>;
+  /** The parsed config of the first device (validated here so errors come before anything starts). */
+  config: FirmwareConfig;
+  /** External broker, or undefined for the embedded one. */
+  broker?: BrokerTarget;
+  devices: number;
+  /** Fleet ids are <fleetBase>-001, -002, ...: --device-id when given, else "sim". */
+  fleetBase: string;
+  dataDir: string;
+  samples?: number;
+  deadlineMs?: number;
+  dropLinkEveryMs?: number;
+  rebootEveryMs?: number;
+}
+
+/** Simulator defaults layered under the config file: readings every second, sent at once, so a first run shows them flowing. */
+export const SIM_CONFIG_DEFAULTS: Readonly<Record<string, unknown>> = Object.freeze({
+  device_id: "sim-1",
+  interval_ms: 1000,
+  batch_window_ms: 0,
+  health_s: 60,
+  board: "lin",
+});
+
+/** Options that set a config key, and the key. */
+const CONFIG_OPTIONS: { readonly [option: string]: ConfigKey } = {
+  "--device-id": "device_id",
+  "--prefix": "prefix",
+  "--interval-ms": "interval_ms",
+  "--qos": "mqtt_qos",
+  "--seed": "sim_seed",
+};
+
+const VALUE_OPTIONS = [
+  "--broker", "--ca", "--device-id", "--prefix", "--interval-ms", "--qos", "--seed", "--config", "--data-dir",
+  "--samples", "--deadline-ms", "--devices", "--drop-link-every", "--reboot-every",
+];
+const FLAG_OPTIONS = ["--json", "--help", "-h"];
+
+export function parseArgs(argv: readonly string[]): SimOptions {
+  const values = new Map<string, string>();
+  const flags = new Set<string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.startsWith("--") ? arg.indexOf("=") : -1;
+    const name = eq === -1 ? arg : arg.slice(0, eq);
+    if (FLAG_OPTIONS.includes(name)) {
+      if (eq !== -1) throw new UsageError(name, "takes no value");
+      flags.add(name === "-h" ? "--help" : name);
+      continue;
+    }
+    if (!VALUE_OPTIONS.includes(name)) {
+      const near = nearest(name);
+      throw new UsageError(name, `unknown option${near ? `; did you mean ${near}?` : ""} (see --help)`);
+    }
+    let value: string | undefined;
+    if (eq !== -1) value = arg.slice(eq + 1);
+    else {
+      value = argv[i + 1];
+      if (value === undefined || (value.startsWith("--") && value.length > 2)) throw new UsageError(name, "needs a value");
+      i++;
+    }
+    if (values.has(name)) throw new UsageError(name, "given twice");
+    values.set(name, value);
+  }
+
+  const help = flags.has("--help");
+  const json = flags.has("--json");
+
+  // Config: simulator defaults, then the file, then the command line; remember who set each key for errors.
+  const raw: Record<string, unknown> = { ...SIM_CONFIG_DEFAULTS };
+  const origin = new Map<string, string>();
+  const configFile = values.get("--config");
+  if (configFile !== undefined) {
+    for (const [key, value] of Object.entries(readConfigFile(configFile))) {
+      raw[key] = value;
+      origin.set(key, `--config ${configFile}: "${key}"`);
+    }
+  }
+  for (const [option, key] of Object.entries(CONFIG_OPTIONS)) {
+    const value = values.get(option);
+    if (value === undefined) continue;
+    raw[key] = value;
+    origin.set(key, option);
+  }
+
+  let broker: BrokerTarget | undefined;
+  const url = values.get("--broker");
+  if (url !== undefined) {
+    const target = parseBrokerUrl(url);
+    raw.mqtt_host = target.host;
+    raw.mqtt_port = target.port;
+    raw.mqtt_tls = target.tls;
+    for (const key of ["mqtt_host", "mqtt_port", "mqtt_tls"]) origin.set(key, "--broker");
+    if (target.user !== undefined) {
+      raw.mqtt_user = target.user;
+      origin.set("mqtt_user", "--broker");
+    }
+    if (target.password !== undefined) {
+      raw.mqtt_password = target.password;
+      origin.set("mqtt_password", "--broker");
+    }
+  }
+
+  let config: FirmwareConfig;
+  try {
+    config = parseConfig(raw);
+  } catch (error) {
+    if (error instanceof ConfigErrors) {
+      const where = (key: string) => origin.get(key) ?? `config "${key}"`;
+      const reason = (e: { message: string }) => e.message.replace(/^config "[^"]*": /, "");
+      const first = error.errors[0];
+      if (error.errors.length === 1) throw new UsageError(where(first.key), reason(first));
+      throw new UsageError(where(first.key), `and ${error.errors.length - 1} more:\n` + error.errors.map((e) => `  ${where(e.key)}: ${reason(e)}`).join("\n"));
+    }
+    throw error;
+  }
+
+  if (origin.has("mqtt_host")) {
+    broker = { host: stripBrackets(config.mqtt_host), port: config.mqtt_port !== 0 ? config.mqtt_port : config.mqtt_tls ? 8883 : 1883, tls: config.mqtt_tls };
+  }
+  const caFile = values.get("--ca");
+  if (caFile !== undefined) {
+    if (!broker?.tls) throw new UsageError("--ca", "only applies to an mqtts:// broker");
+    try {
+      broker.ca = readFileSync(caFile, "utf8");
+    } catch (error) {
+      throw new UsageError("--ca", `cannot read ${caFile}: ${(error as Error).message}`);
+    }
+  }
+
+  const devices = intOption(values, "--devices", 1, 2000) ?? 1;
+  const samples = intOption(values, "--samples", 1, 100_000_000);
+  const deadlineMs = intOption(values, "--deadline-ms", 1, 2_000_000_000);
+  if (deadlineMs !== undefined && samples === undefined) throw new UsageError("--deadline-ms", "only applies with --samples");
+  const dropLinkEveryMs = intOption(values, "--drop-link-every", 50, 2_000_000_000);
+  const rebootEveryMs = intOption(values, "--reboot-every", 100, 2_000_000_000);
+  const fleetBase = origin.has("device_id") ? config.device_id : "sim";
+  const dataDir = values.get("--data-dir") ?? (devices === 1 ? path.join(".sim-data", config.device_id) : ".sim-data");
+  if (dataDir === "") throw new UsageError("--data-dir", "must not be empty");
+
+  return { help, json, configRaw: raw, config, broker, devices, fleetBase, dataDir, samples, deadlineMs, dropLinkEveryMs, rebootEveryMs };
+}
+
+function intOption(values: Map<string, string>, option: string, min: number, max: number): number | undefined {
+  const text = values.get(option);
+  if (text === undefined) return undefined;
+  if (!/^\s*\d+\s*$/.test(text)) throw new UsageError(option, `expected a whole number from ${min} to ${max}, got "${text}"`);
+  const n = Number(text);
+  if (n < min || n > max) throw new UsageError(option, `expected a whole number from ${min} to ${max}, got ${n}`);
+  return n;
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new UsageError("--config", `cannot read ${file}: ${(error as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError("--config", `${file} is not JSON: ${(error as Error).message}`);
+  }
+  if (typeof data !== "object" || data === null || Array.isArray(data)) throw new UsageError("--config", `${file} must hold a JSON object of config keys`);
+  const o = data as Record<string, unknown>;
+  // A manifest.json: take its "config" section.
+  if (typeof o.config === "object" && o.config !== null && !Array.isArray(o.config) && (o.include !== undefined || o.modules !== undefined)) {
+    return o.config as Record<string, unknown>;
+  }
+  return o;
+}
+
+interface ParsedUrl {
+  host: string;
+  port: number;
+  tls: boolean;
+  user?: string;
+  password?: string;
+}
+
+export function parseBrokerUrl(text: string): ParsedUrl {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UsageError("--broker", `"${text}" is not a URL; expected mqtt://host:port or mqtts://host:port`);
+  }
+  const tls = url.protocol === "mqtts:";
+  if (!tls && url.protocol !== "mqtt:") throw new UsageError("--broker", `scheme "${url.protocol}" is not supported; use mqtt:// or mqtts://`);
+  if (url.hostname === "") throw new UsageError("--broker", `"${text}" has no host`);
+  if (url.pathname !== "" && url.pathname !== "/") throw new UsageError("--broker", `"${text}" has a path; MQTT brokers take none`);
+  const port = url.port === "" ? (tls ? 8883 : 1883) : Number(url.port);
+  const out: ParsedUrl = { host: url.hostname, port, tls };
+  if (url.username !== "") out.user = decodeURIComponent(url.username);
+  if (url.password !== "") out.password = decodeURIComponent(url.password);
+  return out;
+}
+
+function stripBrackets(host: string): string {
+  return host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host;
+}
+
+function nearest(option: string): string | undefined {
+  const all = [...VALUE_OPTIONS, ...FLAG_OPTIONS];
+  let best: string | undefined;
+  let bestScore = Infinity;
+  for (const candidate of all) {
+    const d = distance(option, candidate);
+    if (d < bestScore) {
+      bestScore = d;
+      best = candidate;
+    }
+  }
+  return bestScore <= 3 ? best : undefined;
+}
+
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur.push(Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1)));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/** Config for device `index` (1-based) of a fleet: its own id and seed. */
+export function deviceConfigRaw(options: SimOptions, index: number): Record<string, unknown> {
+  if (options.devices === 1) return options.configRaw;
+  const id = `${options.fleetBase}-${String(index).padStart(Math.max(3, String(options.devices).length), "0")}`;
+  return { ...options.configRaw, device_id: id, sim_seed: (options.config.sim_seed + index - 1) >>> 0 };
+}

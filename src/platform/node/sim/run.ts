@@ -1,0 +1,170 @@
+// Runs the simulator: broker (embedded or given), N devices, fault timers, status, the --samples finish line and the deadline.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { decodeUtf8 } from "../../../mqtt/utf8";
+import type { TransportFactory } from "../../ports";
+import { netTransport } from "../net-transport";
+import { startEmbeddedBroker, type EmbeddedBroker } from "./embedded-broker";
+import type { SimStatus } from "./events";
+import { deviceConfigRaw, UsageError, type SimOptions } from "./options";
+import type { Reporter } from "./output";
+import { SimDevice } from "./sim-device";
+
+/** Where boards/<name>.json live: the repository's boards directory. */
+export const BOARDS_DIR = fileURLToPath(new URL("../../../../boards/", import.meta.url));
+
+export interface RunControl {
+  /** Resolves with the exit code. */
+  readonly done: Promise<number>;
+  /** Clean stop (SIGINT/SIGTERM): pending readings are queued and sent, then the run ends with 0. */
+  stop(): void;
+}
+
+export async function startRun(options: SimOptions, reporter: Reporter): Promise<RunControl> {
+  const board = loadBoard(options.config.board);
+  let broker: EmbeddedBroker | undefined;
+  let transport: TransportFactory;
+  if (options.broker) {
+    transport = netTransport({ host: options.broker.host, port: options.broker.port, tls: options.broker.tls, ca: options.broker.ca });
+    reporter.emit({ event: "broker", url: `${options.broker.tls ? "mqtts" : "mqtt"}://${options.broker.host}:${options.broker.port}`, embedded: false });
+  } else {
+    broker = await startEmbeddedBroker((m) =>
+      reporter.emit({ event: "broker-message", client: m.client, topic: m.topic, qos: m.qos, retain: m.retain, payload: decodeUtf8Lossy(m.payload) }),
+    );
+    transport = netTransport({ host: broker.host, port: broker.port });
+    reporter.emit({ event: "broker", url: broker.url, embedded: true });
+  }
+
+  let resolveDone: (code: number) => void = () => {};
+  const done = new Promise<number>((resolve) => (resolveDone = resolve));
+  const timers: Array<ReturnType<typeof setInterval>> = [];
+  let ended = false;
+  let finishedCount = 0;
+
+  const devices: SimDevice[] = [];
+  for (let index = 1; index <= options.devices; index++) {
+    const config = deviceConfigRaw(options, index);
+    const dataDir = options.devices === 1 ? options.dataDir : path.join(options.dataDir, String(config.device_id));
+    devices.push(
+      new SimDevice({
+        config,
+        board: board.json,
+        boardFile: board.file,
+        dataDir,
+        transport,
+        samples: options.samples,
+        emit: (event) => reporter.emit(event),
+        onFinished: () => {
+          finishedCount++;
+          if (finishedCount === devices.length) void finish(0, `done: every device took its ${options.samples} reading(s) and everything queued was delivered`);
+        },
+      }),
+    );
+  }
+
+  const status = (): SimStatus => {
+    const s: SimStatus = { devices: devices.length, connected: 0, taken: 0, delivered: 0, queued: 0, dropped: 0, reconnects: 0, linkDrops: 0, reboots: 0, finished: 0 };
+    for (const d of devices) {
+      if (d.connected) s.connected++;
+      s.taken += d.taken;
+      s.delivered += d.delivered;
+      s.queued += d.queued;
+      s.dropped += d.droppedMessages;
+      s.reconnects += d.reconnects;
+      s.linkDrops += d.linkDrops;
+      s.reboots += d.reboots;
+      if (d.finished) s.finished++;
+    }
+    return s;
+  };
+
+  async function finish(code: number, message: string): Promise<void> {
+    if (ended) return;
+    ended = true;
+    for (const t of timers) clearInterval(t);
+    for (const d of devices) d.abandon();
+    reporter.close(status());
+    reporter.emit({ event: "exit", code, message });
+    if (broker) await broker.close();
+    resolveDone(code);
+  }
+
+  // Boot every device; a bad config (e.g. a fleet id too long) or a corrupt store stops the run before any traffic.
+  try {
+    for (const d of devices) d.powerOn();
+  } catch (error) {
+    for (const d of devices) d.abandon();
+    if (broker) await broker.close();
+    throw error;
+  }
+
+  timers.push(setInterval(() => reporter.status(status()), 100));
+  if (options.dropLinkEveryMs !== undefined) staggered(options.dropLinkEveryMs, (d) => d.dropLink());
+  if (options.rebootEveryMs !== undefined) staggered(options.rebootEveryMs, (d) => d.reboot());
+
+  /** Every `period` ms for each device, device k shifted by k/N of a period so a fleet is not hit all at once. */
+  function staggered(period: number, action: (device: SimDevice) => void): void {
+    devices.forEach((device, k) => {
+      const first = setTimeout(() => {
+        if (ended) return;
+        action(device);
+        timers.push(setInterval(() => !ended && !device.finished && action(device), period));
+      }, period + Math.floor((period * k) / devices.length));
+      timers.push(first as unknown as ReturnType<typeof setInterval>);
+    });
+  }
+
+  if (options.samples !== undefined) {
+    const interval = options.config.interval_ms;
+    const deadline = options.deadlineMs ?? 60_000 + 3 * options.samples * interval;
+    timers.push(
+      setTimeout(() => {
+        const lagging = devices.filter((d) => !d.finished);
+        const detail = lagging
+          .slice(0, 5)
+          .map((d) => `${d.id}: taken ${d.taken}/${options.samples}, delivered ${d.delivered}, ${d.queued} message(s) queued, ${d.connected ? "connected" : "not connected"}`)
+          .join("; ");
+        void finish(1, `deadline: ${lagging.length} of ${devices.length} device(s) not done after ${deadline} ms (--deadline-ms): ${detail}${lagging.length > 5 ? "; ..." : ""}`);
+      }, deadline) as unknown as ReturnType<typeof setInterval>,
+    );
+  }
+
+  return {
+    done,
+    stop() {
+      if (ended) return;
+      let left = devices.length;
+      const stopped = () => {
+        if (--left === 0) void finish(0, "stopped: pending readings were queued; anything undelivered stays in the data dir for the next run");
+      };
+      // end() waits for in-flight messages; do not make Ctrl-C wait long for a broker that is away.
+      timers.push(setTimeout(() => void finish(0, "stopped (5 s grace over): undelivered messages stay in the data dir for the next run"), 5000) as unknown as ReturnType<typeof setInterval>);
+      for (const d of devices) d.stop(stopped);
+    },
+  };
+}
+
+function loadBoard(name: string): { json: unknown; file: string } {
+  const file = path.join(BOARDS_DIR, `${name}.json`);
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    throw new UsageError(`config "board"`, `no board file ${file} for "${name}"`);
+  }
+  try {
+    return { json: JSON.parse(text), file };
+  } catch (error) {
+    throw new UsageError(`config "board"`, `${file} is not JSON: ${(error as Error).message}`);
+  }
+}
+
+function decodeUtf8Lossy(bytes: Uint8Array): string {
+  try {
+    return decodeUtf8(bytes);
+  } catch {
+    // A payload that is not UTF-8 (not one of ours) is shown as hex.
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+}

@@ -1,0 +1,282 @@
+// One simulated device: the firmware's Device (config, board, sensors, sampler) and MqttClient over Node adapters, with reboots and counters.
+import { mkdirSync } from "node:fs";
+import { Device } from "../../../app/device";
+import type { ClientOptions, MessageHandler, PublishOptions, Publisher } from "../../../mqtt/client-api";
+import { MqttClient } from "../../../mqtt/client";
+import type { QoS } from "../../../mqtt/constants";
+import { decodeMessage, MESSAGE_PREFIX } from "../../../mqtt/session-records";
+import { STATUS_OFFLINE } from "../../../sampler/device-topics";
+import { decodeTelemetry } from "../../../sampler/payload";
+import type { Sensor } from "../../../sensors/sensor";
+import type { SessionStore } from "../../../store/session-store";
+import type { Logger, TransportFactory } from "../../ports";
+import { openFileStore } from "../file-store";
+import { createNodeSensor } from "../sensors";
+import { deferredCommitView } from "./commit-view";
+import type { SimEvent } from "./events";
+import { PowerDomain } from "./power";
+
+export interface SimDeviceSpec {
+  /** Flat firmware config keys of this device (parsed by the firmware's parseConfig inside Device). */
+  config: Record<string, unknown>;
+  board: unknown;
+  boardFile: string;
+  dataDir: string;
+  /** Opens a connection to the broker (netTransport); every boot wraps it in its own PowerDomain. */
+  transport: TransportFactory;
+  /** Readings to take in this run, or undefined to sample until stop(). */
+  samples?: number;
+  emit(event: SimEvent): void;
+  /** Called once when `samples` readings were taken and every queued message is delivered. */
+  onFinished(device: SimDevice): void;
+}
+
+/** What lives only in RAM during one boot; a power cut throws all of it away. */
+interface Boot {
+  readonly domain: PowerDomain;
+  readonly store: SessionStore;
+  readonly client: MqttClient;
+  readonly device: Device;
+  /** Readings carried by each queued telemetry message, by the client's message id. */
+  readonly readings: Map<number, number>;
+  connected: boolean;
+}
+
+export class SimDevice {
+  id = "";
+  taken = 0;
+  delivered = 0;
+  droppedReadings = 0;
+  droppedMessages = 0;
+  reconnects = 0;
+  linkDrops = 0;
+  reboots = 0;
+  firstSeq: number | undefined;
+  /** The --samples readings are all taken: sampling stopped, waiting for delivery. */
+  samplingDone = false;
+  finished = false;
+  private current: Boot | undefined;
+  private everConnected = false;
+
+  constructor(private readonly spec: SimDeviceSpec) {}
+
+  get connected(): boolean {
+    return this.current?.connected ?? false;
+  }
+
+  /** Client messages still queued or in flight (telemetry, status, health). */
+  get queued(): number {
+    return this.current?.client.queueStats().depth ?? 0;
+  }
+
+  get nextSeq(): number {
+    return this.current?.device.sampler.stats().nextSeq ?? this.firstSeq ?? 0;
+  }
+
+  get boot(): number {
+    return this.current?.device.sampler.boot ?? 0;
+  }
+
+  /** Boots from the data dir. Throws ConfigErrors / BoardError / StorageError before anything is connected. */
+  powerOn(): void {
+    mkdirSync(this.spec.dataDir, { recursive: true });
+    // fsync off: a commit survives the process being killed (the kernel holds the writes), which is the fault simulated here.
+    const store = openFileStore(this.spec.dataDir, { fsync: false });
+    const domain = new PowerDomain(this.spec.transport);
+    const readings = queuedReadings(store);
+    let client: MqttClient | undefined;
+    let boot: Boot | undefined;
+    const logger: Logger = {
+      info: (message) => this.spec.emit({ event: "info", device: this.id || undefined, message }),
+      warn: (message) => this.spec.emit({ event: "warning", device: this.id || undefined, message }),
+    };
+    const device = new Device(
+      { config: this.spec.config, board: this.spec.board, boardFile: this.spec.boardFile },
+      {
+        clock: domain.clock,
+        store: deferredCommitView(store),
+        wallClock: () => Date.now(),
+        logger,
+        defaultDeviceId: "sim",
+        createSensor: (sensorSpec, board, config) => this.watchSensor(createNodeSensor(sensorSpec, board, config)),
+        publisher: (options: ClientOptions) => {
+          client = new MqttClient(options, { transport: domain.transport, clock: domain.clock, store, random: Math.random, logger }, {
+            onConnect: ({ sessionPresent }) => this.onConnect(boot, sessionPresent),
+            onDisconnect: ({ reason, error, willReconnectInMs }) => this.onDisconnect(boot, error ? `${reason}: ${error.message}` : reason, willReconnectInMs),
+            onDelivered: (info) => {
+              if (!boot || this.current !== boot) return;
+              const count = boot.readings.get(info.messageId) ?? 0;
+              boot.readings.delete(info.messageId);
+              this.delivered += count;
+              this.spec.emit({ event: "delivered", device: this.id, topic: info.topic, qos: info.qos, readings: count });
+              this.checkFinished();
+            },
+            onDropped: (info) => {
+              if (!boot || this.current !== boot) return;
+              const count = boot.readings.get(info.messageId) ?? 0;
+              boot.readings.delete(info.messageId);
+              this.droppedMessages++;
+              this.droppedReadings += count;
+              this.spec.emit({ event: "dropped", device: this.id, topic: info.topic, readings: count });
+            },
+            onError: (error) => logger.warn(`MQTT: ${error.message}`),
+          });
+          return this.countingPublisher(client, () => boot);
+        },
+      },
+    );
+    // The boot counter the sampler staged (its own commits only stage; see commit-view).
+    store.commit();
+    if (!client) throw new Error("Device did not create its publisher");
+    boot = { domain, store, client, device, readings, connected: false };
+    this.current = boot;
+    this.id = device.deviceId;
+    const stats = device.sampler.stats();
+    if (this.firstSeq === undefined) this.firstSeq = stats.nextSeq;
+    let queuedReadingCount = 0;
+    for (const n of readings.values()) queuedReadingCount += n;
+    this.spec.emit({
+      event: "boot", device: this.id, boot: device.sampler.boot, nextSeq: stats.nextSeq,
+      queuedMessages: client.queueStats().depth, queuedReadings: queuedReadingCount, dataDir: this.spec.dataDir,
+    });
+    if (!this.samplingDone) device.start();
+    client.start();
+    this.checkTarget();
+  }
+
+  /** Power cut and boot again: RAM state (pending readings, timers, socket) is lost; the data dir is kept. */
+  reboot(): void {
+    if (this.finished || !this.current) return;
+    this.current.domain.powerOff();
+    this.current = undefined;
+    this.reboots++;
+    this.spec.emit({ event: "reboot", device: this.id });
+    this.powerOn();
+  }
+
+  /** Network loss: the client sees its connection close and reconnects. */
+  dropLink(): void {
+    if (this.finished || !this.current) return;
+    if (this.current.domain.dropLinks("link cut by --drop-link-every") > 0) {
+      this.linkDrops++;
+      this.spec.emit({ event: "link-drop", device: this.id });
+    }
+  }
+
+  /** Clean stop (Ctrl-C): stop sampling, queue what is pending, then end() the client; `done` runs when it has. */
+  stop(done: () => void): void {
+    const boot = this.current;
+    if (!boot || this.finished) {
+      done();
+      return;
+    }
+    this.samplingDone = true;
+    boot.device.stop();
+    boot.device.sampler.flush();
+    boot.client.end(done);
+  }
+
+  /** Throws away the boot without a word (used when the process exits anyway); a finished device has already said goodbye. */
+  abandon(): void {
+    if (this.finished) return;
+    this.current?.domain.powerOff();
+    this.current = undefined;
+  }
+
+  private onConnect(boot: Boot | undefined, sessionPresent: boolean): void {
+    if (!boot || this.current !== boot) return;
+    boot.connected = true;
+    if (this.everConnected) this.reconnects++;
+    this.everConnected = true;
+    this.spec.emit({ event: "connected", device: this.id, sessionPresent });
+    boot.device.onConnect();
+    this.checkFinished();
+  }
+
+  private onDisconnect(boot: Boot | undefined, reason: string, retryInMs: number | undefined): void {
+    if (!boot || this.current !== boot) return;
+    boot.connected = false;
+    boot.device.onDisconnect();
+    this.spec.emit({ event: "disconnected", device: this.id, reason, ...(retryInMs !== undefined ? { retryInMs: Math.round(retryInMs) } : {}) });
+  }
+
+  /** Counts the readings of every telemetry batch the sampler publishes (each carries consecutive seqs). */
+  private countingPublisher(client: MqttClient, currentBoot: () => Boot | undefined): Publisher {
+    return {
+      publish: (topic: string, payload: Uint8Array | string, options?: PublishOptions): number => {
+        const messageId = client.publish(topic, payload, options);
+        const boot = currentBoot();
+        if (boot && topic === boot.device.topics.telemetry && typeof payload !== "string") {
+          const batch = decodeTelemetry(payload);
+          const first = batch.readings[0];
+          const last = batch.readings[batch.readings.length - 1];
+          boot.readings.set(messageId, batch.readings.length);
+          this.taken += batch.readings.length;
+          this.spec.emit({ event: "reading", device: this.id, sensor: batch.sensor, first: first.seq, last: last.seq, values: last.values });
+        }
+        return messageId;
+      },
+      subscribe: (filter: string, qos: QoS, handler: MessageHandler) => client.subscribe(filter, qos, handler),
+      get counters() {
+        return client.counters;
+      },
+      queueStats: () => client.queueStats(),
+    };
+  }
+
+  /** Wraps a sensor so the --samples target is checked right after each read has been filtered and batched. */
+  private watchSensor(sensor: Sensor): Sensor {
+    return {
+      sample: () => {
+        const result = sensor.sample();
+        queueMicrotask(() => this.checkTarget());
+        return result;
+      },
+      close: sensor.close ? () => sensor.close?.() : undefined,
+    };
+  }
+
+  /** Once taken + pending readings reach --samples: stop sampling and send what is pending, so exactly N get seqs. */
+  private checkTarget(): void {
+    const boot = this.current;
+    if (this.spec.samples === undefined || this.samplingDone || !boot) return;
+    if (this.taken + boot.device.sampler.stats().pending < this.spec.samples) return;
+    this.samplingDone = true;
+    boot.device.stop();
+    boot.device.sampler.flush();
+    this.checkFinished();
+  }
+
+  private checkFinished(): void {
+    const boot = this.current;
+    if (!this.samplingDone || this.finished || !boot || this.spec.samples === undefined) return;
+    if (!boot.connected || boot.client.queueStats().depth > 0) return;
+    this.finished = true;
+    this.spec.emit({ event: "finished", device: this.id, boot: boot.device.sampler.boot, firstSeq: this.firstSeq ?? 0, nextSeq: this.nextSeq, taken: this.taken });
+    // A clean exit: the retained status says "offline" (a DISCONNECT suppresses the will), then DISCONNECT.
+    try {
+      boot.client.publish(boot.device.topics.status, STATUS_OFFLINE, { qos: boot.device.config.mqtt_qos, retain: true });
+    } catch (error) {
+      this.spec.emit({ event: "warning", device: this.id, message: `offline status not queued: ${(error as Error).message}` });
+    }
+    boot.client.end(() => this.spec.onFinished(this));
+  }
+}
+
+/** Readings per queued telemetry message left in the store by an earlier boot (read-only look at the session records). */
+function queuedReadings(store: SessionStore): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const key of store.list(MESSAGE_PREFIX)) {
+    const bytes = store.get(key);
+    if (!bytes) continue;
+    const message = decodeMessage(key, bytes);
+    if (!message.topic.endsWith("/telemetry")) continue;
+    try {
+      out.set(message.messageId, decodeTelemetry(message.payload).readings.length);
+    } catch {
+      // Not a telemetry batch of ours: it is delivered like any message and counts no reading.
+      out.set(message.messageId, 0);
+    }
+  }
+  return out;
+}

@@ -1,10 +1,9 @@
-// Firmware entry on Moddable: reads mc/config, validates it, builds the platform and runs the device.
+// Firmware entry on Moddable: reads mc/config and the bundled board file, builds the platform and runs the firmware.
 import config from "mc/config";
-import { clientOptionsFromConfig } from "config/client-options";
+import { Firmware } from "app/firmware";
+import { ConfigError } from "./errors";
 import { parseConfig } from "config/parse";
-import { MqttClient } from "mqtt/client";
-import { readField } from "sensors/sensor";
-import { deviceTopics, STATUS_ONLINE } from "sampler/device-topics";
+import { readBoardFile } from "platform/moddable/board";
 import { createModdablePlatform, traceLogger } from "platform/moddable/platform";
 
 /**
@@ -24,50 +23,46 @@ function firmwareKeys(raw: Record<string, unknown>): Record<string, unknown> {
 }
 
 function main(): void {
-  const settings = parseConfig(firmwareKeys(config as Record<string, unknown>));
+  const rawConfig = firmwareKeys(config as Record<string, unknown>);
+  const settings = parseConfig(rawConfig);
+  if (settings.board === "") throw new ConfigError("board", "is empty: manifest.json sets it for every platform it supports; build with -p lin or -p esp32/<board>");
+  const boardFile = `boards/${settings.board}.json`;
+
+  let firmware: Firmware | undefined;
+  let clientStarted = false;
   const platform = createModdablePlatform(settings, {
-    onTimeSynced: (unixMs) => traceLogger.info(`wall clock set: ${new Date(unixMs).toISOString()}`),
-    // The client retries on its own after a loss; it only needs the network once to begin.
-    onNetworkUp: () => client.start(),
-  });
-  const topics = deviceTopics(settings.prefix, platform.deviceId);
-  traceLogger.info(`device ${platform.deviceId} on ${platform.board.name}: broker ${settings.mqtt_host}, ${platform.sensors.length} sensor(s)`);
-
-  const client = new MqttClient(
-    clientOptionsFromConfig(settings, platform.deviceId),
-    { transport: platform.transport, clock: platform.clock, store: platform.store, random: platform.random, logger: platform.logger },
-    {
-      onConnect: ({ sessionPresent }) => {
-        traceLogger.info(`MQTT connected (session present: ${sessionPresent})`);
-        client.publish(topics.status, STATUS_ONLINE, { qos: settings.mqtt_qos, retain: true });
-      },
-      onDisconnect: ({ reason, willReconnectInMs }) => traceLogger.warn(`MQTT disconnected: ${reason}; retry in ${willReconnectInMs ?? "-"} ms`),
-      onError: (error) => traceLogger.warn(`MQTT: ${error.message}`),
-    },
-  );
-
-  let seq = 0;
-  const sample = () => {
-    for (const { id, sensor } of platform.sensors) {
-      const reading = sensor.sample();
-      if (reading === undefined || reading instanceof Promise) continue;
-      const values: Record<string, number | undefined> = {};
-      for (const spec of platform.board.sensors) {
-        if (spec.id !== id) continue;
-        for (const channel of spec.channels) values[channel.id] = readField(reading, channel.field);
+    onNetworkUp(address) {
+      traceLogger.info(`network up${address ? ` (${address})` : ""}`);
+      // The client reconnects by itself after any later loss; it only needs the network once to begin.
+      if (firmware !== undefined && !clientStarted) {
+        clientStarted = true;
+        firmware.client.start();
       }
-      client.publish(topics.telemetry, JSON.stringify({ seq: seq++, sensor: id, t: platform.wallClock.now(), up: platform.clock.now(), ...values }), { qos: settings.mqtt_qos });
-    }
-    platform.clock.setTimeout(sample, settings.interval_ms);
-  };
+    },
+    onNetworkDown: (reason) => traceLogger.warn(`network down: ${reason}`),
+    onTimeSynced(unixMs) {
+      traceLogger.info(`wall clock ${new Date(unixMs).toISOString()}`);
+      firmware?.device.sampler.timeSynced();
+    },
+  });
 
+  firmware = new Firmware({ config: rawConfig, board: readBoardFile(boardFile), boardFile }, platform, {
+    onConnect: ({ sessionPresent }) => traceLogger.info(`MQTT connected to ${settings.mqtt_host} (session present: ${sessionPresent})`),
+    onDisconnect: ({ reason, error, willReconnectInMs }) =>
+      traceLogger.warn(`MQTT disconnected: ${reason}${error ? ` (${error.message})` : ""}${willReconnectInMs === undefined ? "" : `; retry in ${willReconnectInMs} ms`}`),
+    onError: (error) => traceLogger.warn(`MQTT: ${error.message}`),
+  });
+  const device = firmware.device;
+  traceLogger.info(`device ${device.deviceId} on ${device.board.name}: telemetry to ${device.topics.telemetry}`);
+
+  // Sampling starts now, online or not: readings taken before the link is up are queued durably.
+  device.start();
   platform.network.start();
-  sample();
 }
 
 try {
   main();
 } catch (error) {
-  // A bad config key, board file or corrupt store stops the device here with the message that says what to fix.
+  // A bad config key, board file or corrupt store stops the device here, with the message that says what to fix.
   trace(`fatal: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);
 }

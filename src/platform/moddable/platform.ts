@@ -1,14 +1,11 @@
-// Assembles the Moddable platform from the parsed config: clock, transport, store, network, wall clock, board sensors, logging.
-import type { Board } from "../../boards/schema";
-import { ConfigError } from "../../errors";
+// Assembles the Moddable platform the firmware runs on: clock, transport, store, sensors, network, wall clock, logging.
+import type { FirmwarePlatform } from "../../app/firmware";
 import type { FirmwareConfig } from "../../config/defaults";
 import { brokerPort } from "../../config/parse";
-import type { SessionStore } from "../../store/session-store";
-import type { Clock, Logger, RandomSource, TransportFactory } from "../ports";
-import { loadBoard } from "./board";
+import type { Logger } from "../ports";
 import { ModdableClock } from "./clock";
 import { openPreferenceStore } from "./preference-store";
-import { createBoardSensors, type BoardSensorInstance } from "./sensors";
+import { createModdableSensor } from "./sensors";
 import { defaultDeviceId, freeHeapBytes } from "./system";
 import { createSocketTransportFactory } from "./transport";
 import { SntpWallClock } from "./wall-clock";
@@ -25,26 +22,16 @@ export interface Network {
   stop(): void;
 }
 
-export interface ModdablePlatform {
-  readonly board: Board;
-  readonly deviceId: string;
-  readonly clock: Clock;
-  readonly transport: TransportFactory;
-  readonly store: SessionStore;
-  readonly random: RandomSource;
-  readonly logger: Logger;
-  readonly sensors: readonly BoardSensorInstance[];
-  readonly wallClock: SntpWallClock;
+export interface ModdablePlatform extends FirmwarePlatform {
   readonly network: Network;
-  freeHeap(): number | undefined;
+  readonly sntp: SntpWallClock;
 }
 
-/** Everything the platform tells the app as it happens; wire these before calling network.start(). */
+/** What the platform reports as it happens; wired before network.start(). */
 export interface PlatformEvents {
   onNetworkUp?(address: string): void;
   onNetworkDown?(reason: string): void;
   onTimeSynced?(unixMs: number): void;
-  onSensorError?(sensorId: string, error: Error): void;
 }
 
 export const traceLogger: Logger = {
@@ -57,20 +44,17 @@ export const traceLogger: Logger = {
 };
 
 /**
- * The board file is the build's (config.board, which manifest.json sets per platform, bundled as board.json).
- * The store is opened here, so a corrupt store throws StorageError at boot naming the key that failed.
+ * `config` is the parsed firmware config (the Device parses the same raw keys again with the same code).
+ * The session store is opened here: a corrupt store throws StorageError at boot naming the key that failed.
+ * Nothing touches the network until `network.start()`.
  */
 export function createModdablePlatform(config: FirmwareConfig, events: PlatformEvents = {}, logger: Logger = traceLogger): ModdablePlatform {
-  if (config.board === "") throw new ConfigError("board", "is empty: manifest.json sets it for every platform (e.g. esp32/nodemcu); build with -p <platform>");
-  const board = loadBoard(`boards/${config.board}.json`);
-  const deviceId = config.device_id !== "" ? config.device_id : defaultDeviceId(DESKTOP_DEVICE_ID);
   const log = (message: string) => logger.info(message);
-
-  // SNTP needs the network, so the network's "up" starts it.
-  const wallClock = new SntpWallClock({ hosts: [config.sntp], log }, (unixMs) => events.onTimeSynced?.(unixMs));
+  const sntp = new SntpWallClock({ hosts: [config.sntp], log }, (unixMs) => events.onTimeSynced?.(unixMs));
   const networkEvents: NetworkEvents = {
     onUp(address) {
-      wallClock.start();
+      // SNTP needs the network; it keeps re-syncing by itself from here on.
+      sntp.start();
       events.onNetworkUp?.(address);
     },
     onDown(reason) {
@@ -81,22 +65,17 @@ export function createModdablePlatform(config: FirmwareConfig, events: PlatformE
     ? new StaticNetwork(networkEvents)
     : new WiFiLink({ ssid: config.ssid, password: config.password, log }, networkEvents);
 
-  const sensors = createBoardSensors(board, config.sim_seed, (sensorId, error) => {
-    logger.warn(`sensor ${sensorId}: ${error.message}`);
-    events.onSensorError?.(sensorId, error);
-  });
-
   return {
-    board,
-    deviceId,
     clock: new ModdableClock(),
-    transport: createSocketTransportFactory({ host: config.mqtt_host, port: brokerPort(config), tls: config.mqtt_tls }),
     store: openPreferenceStore(STORE_DOMAIN),
+    transport: createSocketTransportFactory({ host: config.mqtt_host, port: brokerPort(config), tls: config.mqtt_tls }),
     random: Math.random,
-    logger,
-    sensors,
-    wallClock,
-    network,
+    wallClock: () => sntp.now(),
     freeHeap: freeHeapBytes,
+    logger,
+    defaultDeviceId: defaultDeviceId(DESKTOP_DEVICE_ID),
+    createSensor: (spec, board, sensorConfig) => createModdableSensor(spec, board, sensorConfig, logger),
+    network,
+    sntp,
   };
 }

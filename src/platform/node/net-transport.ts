@@ -69,8 +69,13 @@ function describeSocketError(error: NodeJS.ErrnoException, host: string, secure:
   const code = error.code ?? "";
   if (code === "ECONNREFUSED") return new Error(`broker at ${host} refused the TCP connection (${error.message}): is it running on that port?`);
   if (code === "ENOTFOUND" || code === "EAI_AGAIN") return new Error(`cannot resolve broker host "${host}" (${code})`);
-  if (secure && (code.startsWith("ERR_TLS") || code.includes("CERT") || code === "DEPTH_ZERO_SELF_SIGNED_CERT" || code === "SELF_SIGNED_CERT_IN_CHAIN")) {
+  if (secure && isCertificateFailure(code)) {
     return new Error(`TLS: the broker's certificate was refused (${code}: ${error.message}); check the CA (mqtt_ca) and that the host name matches the certificate`);
   }
   return error;
+}
+
+/** OpenSSL's and Node's codes for a certificate that failed verification (untrusted issuer, bad name, expired...). */
+function isCertificateFailure(code: string): boolean {
+  return code.startsWith("ERR_TLS") || /CERT|VERIFY|ISSUER|SELF_SIGNED/.test(code);
 }

@@ -3,8 +3,9 @@
 // Example: {"boot":3,"up":3600000,"seq":4711,"sync":true,"q":2,"qb":310,"age":1200,"drop":0,"pubfail":0,
 //           "rc":1,"pend":4,"heap":81234,"fail":{"env":0}}
 //   boot, up (ms since boot), seq (next seq), sync (wall clock set), q/qb/age (client queue depth, bytes,
-//   oldest queued ms: Publisher.queueStats()), drop (client drops + batches publish() refused),
-//   pubfail (the latter alone), rc (client reconnects), pend (readings waiting for their batch),
+//   oldest queued ms: Publisher.queueStats()), drop (client drops + pending readings the sampler dropped
+//   at its pendingMax: each a real loss), pubfail (batches publish() refused; their readings stay pending),
+//   rc (client reconnects), pend (readings committed and waiting for their batch),
 //   heap (free heap bytes, only when the platform tells), fail (failed reads per sensor).
 import type { Publisher } from "../mqtt/client-api";
 import { encodeUtf8 } from "../mqtt/utf8";
@@ -39,7 +40,7 @@ export function healthReport(sampler: Sampler, publisher: Publisher, freeHeap?: 
     q: queue.depth,
     qb: queue.bytes,
     age: Math.round(queue.oldestAgeMs),
-    drop: publisher.counters.dropped + stats.publishFailures,
+    drop: publisher.counters.dropped + stats.dropped,
     pubfail: stats.publishFailures,
     rc: publisher.counters.reconnects,
     pend: stats.pending,

@@ -12,11 +12,23 @@
 //   dt  ms from each reading to the next (length = readings - 1); reading k is at u + sum(dt[0..k-1])
 //   c   one array per channel id: [decimals, first value scaled by 10^decimals, then the change from the
 //       previous reading, also scaled]; value k = (sum of elements 1..k+1) / 10^decimals.
+// Version 2 is version 1 plus one key, written only when the batch's seqs are not consecutive (a board with
+// several sensors: seqs are per device and given when a reading is taken, so one sensor's readings can
+// interleave with another's):
+//   {"v":2,"n":"env","b":3,"s":120,"ds":[2,2],"u":5000,...}
+//   ds  seq step from each reading to the next (length = readings - 1, each >= 1); reading k has seq
+//       s + sum(ds[0..k-1]). A consecutive batch is always written as version 1, byte for byte as before,
+//       so a version 1 decoder never mis-numbers a reading: it refuses a version 2 payload instead.
+// Seqs are per device and never reused, so a subscriber can drop a reading it has already seen by (device, seq).
+// "w" is also absent for readings of an earlier boot whose wall clock was never set during that boot: their
+// wall time cannot be known and is not invented; (b, u) still orders them.
 // Integers with deltas keep a slowly drifting reading to a few characters per channel; the sum of
 // a channel's array from index 1 is its latest value, which a Home Assistant template can compute.
 import { decodeUtf8, encodeUtf8 } from "../mqtt/utf8";
 
 export const PAYLOAD_VERSION = 1;
+/** Version 1 plus "ds" (non-consecutive seqs). */
+export const PAYLOAD_VERSION_SEQ_STEPS = 2;
 
 export interface ChannelColumn {
   readonly id: string;
@@ -25,6 +37,8 @@ export interface ChannelColumn {
 
 /** One reading as the sampler keeps it: monotonic ms since boot and one value per channel (channel order). */
 export interface BatchReading {
+  /** The reading's seq; absent means firstSeq + its index (consecutive). */
+  readonly seq?: number;
   readonly uptimeMs: number;
   readonly values: readonly number[];
 }
@@ -67,7 +81,20 @@ const POW10 = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000];
 export function encodeTelemetry(batch: TelemetryBatch): Uint8Array {
   const readings = batch.readings;
   if (readings.length === 0) throw new PayloadError("a batch needs at least one reading");
-  let json = `{"v":${PAYLOAD_VERSION},"n":${JSON.stringify(batch.sensor)},"b":${batch.boot},"s":${batch.firstSeq},"u":${Math.round(readings[0].uptimeMs)}`;
+  let steps = "";
+  let consecutive = true;
+  let previousSeq = batch.firstSeq;
+  for (let k = 1; k < readings.length; k++) {
+    const seq = readings[k].seq ?? previousSeq + 1;
+    if (!(seq > previousSeq)) throw new PayloadError(`reading ${k} has seq ${seq}, not after ${previousSeq}`);
+    if (seq !== previousSeq + 1) consecutive = false;
+    steps += (k > 1 ? "," : "") + (seq - previousSeq);
+    previousSeq = seq;
+  }
+  const version = consecutive ? PAYLOAD_VERSION : PAYLOAD_VERSION_SEQ_STEPS;
+  let json = `{"v":${version},"n":${JSON.stringify(batch.sensor)},"b":${batch.boot},"s":${batch.firstSeq}`;
+  if (!consecutive) json += `,"ds":[${steps}]`;
+  json += `,"u":${Math.round(readings[0].uptimeMs)}`;
   if (batch.wallMs !== undefined) json += `,"w":${Math.round(batch.wallMs)}`;
   json += `,"dt":[`;
   for (let k = 1; k < readings.length; k++) {
@@ -88,7 +115,7 @@ export function encodeTelemetry(batch: TelemetryBatch): Uint8Array {
   return encodeUtf8(json + "}}");
 }
 
-/** Decodes and checks a version 1 payload; throws PayloadError on anything else. */
+/** Decodes and checks a version 1 or 2 payload; throws PayloadError on anything else. */
 export function decodeTelemetry(payload: Uint8Array): DecodedBatch {
   let data: unknown;
   try {
@@ -98,7 +125,9 @@ export function decodeTelemetry(payload: Uint8Array): DecodedBatch {
   }
   if (typeof data !== "object" || data === null || Array.isArray(data)) throw new PayloadError("expected a JSON object");
   const o = data as Record<string, unknown>;
-  if (o.v !== PAYLOAD_VERSION) throw new PayloadError(`"v" must be ${PAYLOAD_VERSION}, got ${JSON.stringify(o.v)}`);
+  if (o.v !== PAYLOAD_VERSION && o.v !== PAYLOAD_VERSION_SEQ_STEPS) {
+    throw new PayloadError(`"v" must be ${PAYLOAD_VERSION} or ${PAYLOAD_VERSION_SEQ_STEPS}, got ${JSON.stringify(o.v)}`);
+  }
   if (typeof o.n !== "string") throw new PayloadError(`"n" (sensor id) must be a string`);
   const boot = wholeNumber(o.b, "b");
   const firstSeq = wholeNumber(o.s, "s");
@@ -106,6 +135,18 @@ export function decodeTelemetry(payload: Uint8Array): DecodedBatch {
   const w0 = o.w === undefined ? undefined : wholeNumber(o.w, "w");
   if (!Array.isArray(o.dt)) throw new PayloadError(`"dt" must be an array`);
   const count = o.dt.length + 1;
+  const seqs = [firstSeq];
+  if (o.v === PAYLOAD_VERSION_SEQ_STEPS) {
+    if (!Array.isArray(o.ds) || o.ds.length !== count - 1) throw new PayloadError(`"ds" must be an array of ${count - 1} seq steps (version 2)`);
+    o.ds.forEach((d, k) => {
+      const step = wholeNumber(d, `ds[${k}]`);
+      if (step < 1) throw new PayloadError(`"ds[${k}]" must be at least 1 (seqs increase)`);
+      seqs.push(seqs[k] + step);
+    });
+  } else {
+    if (o.ds !== undefined) throw new PayloadError(`"ds" is only allowed in version 2`);
+    for (let k = 1; k < count; k++) seqs.push(firstSeq + k);
+  }
   const uptimes = [u0];
   o.dt.forEach((d, k) => uptimes.push(uptimes[k] + wholeNumber(d, `dt[${k}]`)));
   if (typeof o.c !== "object" || o.c === null || Array.isArray(o.c)) throw new PayloadError(`"c" must be an object of channel arrays`);
@@ -129,7 +170,7 @@ export function decodeTelemetry(payload: Uint8Array): DecodedBatch {
     }
   }
   const readings: DecodedReading[] = uptimes.map((uptimeMs, k) => {
-    const reading = { seq: firstSeq + k, boot, uptimeMs, values: values[k] };
+    const reading = { seq: seqs[k], boot, uptimeMs, values: values[k] };
     return w0 === undefined ? reading : { ...reading, wallMs: w0 + (uptimeMs - u0) };
   });
   return { sensor: o.n, boot, readings };

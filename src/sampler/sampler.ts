@@ -1,4 +1,31 @@
 // The sampling loop: per-sensor schedules on the injected clock, deadband + heartbeat, seq and time stamps, batching into telemetry PUBLISHes.
+//
+// Durability: no reading that was taken is lost to a power cut.
+//  - A reading that passes the deadband gets its seq at once and is committed to the SessionStore as one
+//    binary record (persist.ts) before the sampler goes on. The record carries its seq, so that one commit
+//    also advances the durable seq counter: after a reboot the next seq is max(smp.seq, last record + 1).
+//  - Batches are built from these pending readings (per sensor, per boot, in seq order). Handing a batch to
+//    the client: the sampler stages the deletes of the batch's records (and smp.seq = next seq), calls
+//    publish(), then commits. The firmware gives the client and the sampler the SAME store, and publish()
+//    commits the store before it returns (client rule: stage, commit, then write), so the queued message and
+//    the deletes are one atomic commit: a cut leaves either the records (the batch is rebuilt after the
+//    reboot; nothing was queued) or the queued message (the client resends it), never both, never neither.
+//    No duplicates and no loss, at no extra flash write. The commit after publish() only matters for a
+//    publisher with its own store: a cut between its commit and ours re-sends those readings after the
+//    reboot with the same seqs (duplicates a subscriber drops by device + seq; never a loss, never a gap).
+//  - publish() throwing (queue full with "reject-new", bad topic) puts the records back: the readings stay
+//    pending and go with the next batch. Pending readings are bounded (pendingMax); past it the oldest is
+//    dropped, counted and warned: a seq gap then marks a real loss.
+//  - A reboot restores pending readings with their boot counter and ms since boot. Wall time: the offset
+//    (wall - ms since boot) of each boot is committed once, when that boot first sees the clock set, so a
+//    reading of an earlier boot is stamped from its own boot's offset; a boot that never had the clock set
+//    gives readings without "w" (unknown, not invented).
+// Flash cost: one commit of one ~20 B record per accepted reading (on ESP32 NVS through the journaled
+// preference store: a 61 B journal blob + a 25 B item blob + one journal erase, about 7 NVS entries = 224 B),
+// plus per batch ~17 B of journal per deleted record riding on the client's own commit. At a 10 s interval
+// with every reading passing the deadband: 8,640 commits = ~1.9 MB a day per sensor. On the default 24 KB
+// NVS (6 pages, ~100k erase cycles each) that is ~80 page erases a day: years, not decades; the deadband
+// (most samples dropped) and a bigger NVS partition stretch it.
 import type { Board, BoardSensor } from "../boards/schema";
 import type { FirmwareConfig } from "../config/defaults";
 import type { QoS } from "../mqtt/constants";
@@ -10,7 +37,24 @@ import type { SessionStore } from "../store/session-store";
 import { type Deadband, NO_DEADBAND, parseDeadband, passesDeadband } from "./deadband";
 import type { DeviceTopics } from "./device-topics";
 import { type BatchReading, encodeTelemetry } from "./payload";
-import { BOOT_KEY, SEQ_KEY, type StoredSettings, putCounter, putSettings, readCounter, readSettings } from "./persist";
+import {
+  BOOT_KEY,
+  OFFSETS_KEY,
+  RECORD_PREFIX,
+  SEQ_KEY,
+  type StoredSettings,
+  decodeRecord,
+  encodeOffsets,
+  encodeRecord,
+  putCounter,
+  putSettings,
+  readCounter,
+  readOffsets,
+  readSettings,
+  recordKey,
+  scaleValue,
+  unscaleValue,
+} from "./persist";
 
 /** Wall-clock ms since the Unix epoch, or undefined until SNTP (or the desktop) has set the clock. */
 export type WallClock = () => number | undefined;
@@ -30,6 +74,22 @@ export interface SamplerOptions {
   topics: DeviceTopics;
   /** One sensor instance per board sensor id. */
   sensors: { readonly [sensorId: string]: Sensor };
+  /**
+   * Readings kept pending (in flash) at most; past it the oldest is dropped and counted. Default: presync_max
+   * plus two full batches per sensor, which normal operation never reaches (offline, full batches go to the
+   * client's queue); only a publisher that keeps refusing fills it.
+   */
+  pendingMax?: number;
+}
+
+/** A reading with its seq, waiting (committed) for its batch. */
+interface PendingReading extends BatchReading {
+  readonly seq: number;
+  readonly boot: number;
+  /** This boot's uptime when it joined the pending list (-Infinity for readings restored from flash): the batch window starts here. */
+  readonly queuedAt: number;
+  /** The committed record bytes (put back if publish() refuses the batch). */
+  readonly record: Uint8Array;
 }
 
 export interface SensorStats {
@@ -51,7 +111,7 @@ interface SensorState {
   busySince: number | undefined;
   lastReported: (number | undefined)[];
   lastReportedAt: number | undefined;
-  pending: BatchReading[];
+  pending: PendingReading[];
   windowTimer: TimerHandle | undefined;
   forceNext: boolean;
   reads: number;
@@ -69,6 +129,12 @@ export class Sampler {
   private readonly states: SensorState[] = [];
   private readonly settings: StoredSettings;
   private nextSeq: number;
+  /** The value of smp.seq in the store. */
+  private storedSeq: number;
+  /** Wall-clock offsets of earlier boots that may still have pending readings, and of this one once set. */
+  private readonly offsets: Map<number, number>;
+  private readonly pendingMax: number;
+  private dropped = 0;
   private online = false;
   private running = false;
   private wasSynced = false;
@@ -83,9 +149,10 @@ export class Sampler {
     this.startedAt = deps.clock.now();
     this.boot = readCounter(deps.store, BOOT_KEY) + 1;
     this.nextSeq = readCounter(deps.store, SEQ_KEY);
+    this.storedSeq = this.nextSeq;
     putCounter(deps.store, BOOT_KEY, this.boot);
-    deps.store.commit();
     this.settings = readSettings(deps.store, (m) => this.warn(m));
+    this.offsets = readOffsets(deps.store, (m) => this.warn(m));
     for (const spec of options.board.sensors) {
       const sensor = options.sensors[spec.id];
       if (!sensor) throw new Error(`no sensor instance for board sensor "${spec.id}"`);
@@ -108,6 +175,10 @@ export class Sampler {
         overruns: 0,
       });
     }
+    const { presync_max, batch_max } = options.config;
+    this.pendingMax = options.pendingMax ?? presync_max + 2 * batch_max * this.states.length;
+    this.restorePending();
+    deps.store.commit();
   }
 
   /** Starts every sensor's schedule; the first read of each happens at once. */
@@ -121,7 +192,7 @@ export class Sampler {
     }
   }
 
-  /** Stops the schedules; pending readings stay in RAM (flush() sends them). */
+  /** Stops the schedules; pending readings stay pending (committed; flush() sends them). */
   stop(): void {
     this.running = false;
     for (const state of this.states) {
@@ -231,6 +302,8 @@ export class Sampler {
     pending: number;
     batches: number;
     publishFailures: number;
+    /** Pending readings dropped because pendingMax was reached (each a seq gap). */
+    dropped: number;
     synced: boolean;
     sensors: { [id: string]: SensorStats };
   } {
@@ -247,6 +320,7 @@ export class Sampler {
       pending,
       batches: this.batchesSent,
       publishFailures: this.publishFailures,
+      dropped: this.dropped,
       synced: this.wall() !== undefined,
       sensors,
     };
@@ -336,8 +410,98 @@ export class Sampler {
     if (!forced && !heartbeatDue && !changed) return;
     state.lastReported = values;
     state.lastReportedAt = uptimeMs;
-    state.pending.push({ uptimeMs, values });
+    this.checkSync();
+    this.keep(state, uptimeMs, values);
     this.evaluate(state, forced);
+  }
+
+  /** Gives the reading its seq and commits its record (one commit) before anything else happens. */
+  private keep(state: SensorState, uptimeMs: number, values: readonly number[]): void {
+    const channels = state.spec.channels;
+    const scaled = values.map((v, c) => scaleValue(v, channels[c].decimals));
+    const seq = this.nextSeq;
+    const record = encodeRecord({ seq, sensor: state.spec.id, boot: this.boot, uptimeMs, scaled });
+    const store = this.deps.store;
+    store.put(recordKey(seq), record);
+    this.dropOverflow();
+    store.commit();
+    this.nextSeq = seq + 1;
+    state.pending.push({ seq, boot: this.boot, uptimeMs, values: scaled.map((v, c) => unscaleValue(v, channels[c].decimals)), queuedAt: this.uptime(), record });
+  }
+
+  /** Past pendingMax, stages the delete of the oldest pending reading (the caller commits): a counted, visible loss. */
+  private dropOverflow(): void {
+    let total = 0;
+    for (const s of this.states) total += s.pending.length;
+    if (total < this.pendingMax) return;
+    let oldest: SensorState | undefined;
+    for (const s of this.states) if (s.pending.length > 0 && (oldest === undefined || s.pending[0].seq < oldest.pending[0].seq)) oldest = s;
+    if (oldest === undefined) return;
+    const victim = oldest.pending.shift() as PendingReading;
+    this.deps.store.delete(recordKey(victim.seq));
+    this.stageSeqCounter();
+    this.dropped++;
+    this.warn(`pending readings at their limit (${this.pendingMax}): dropped seq ${victim.seq} of ${oldest.spec.id}`);
+  }
+
+  /** Stages smp.seq = next seq when records are deleted, so their numbers are never given again. */
+  private stageSeqCounter(): void {
+    if (this.storedSeq === this.nextSeq) return;
+    putCounter(this.deps.store, SEQ_KEY, this.nextSeq);
+    // Committed by the caller in this turn (a failed commit leaves the store unusable until reopened anyway).
+    this.storedSeq = this.nextSeq;
+  }
+
+  /** Reads every pending record (the caller commits): readings of an earlier boot join their sensor's pending list, due at once. */
+  private restorePending(): void {
+    const store = this.deps.store;
+    const byId = new Map<string, SensorState>();
+    for (const state of this.states) byId.set(state.spec.id, state);
+    const boots = new Set<number>();
+    for (const key of store.list(RECORD_PREFIX)) {
+      let record;
+      try {
+        record = decodeRecord(key, store.get(key) as Uint8Array);
+      } catch (error) {
+        this.warn(`${describeError(error)}; deleted`);
+        store.delete(key);
+        continue;
+      }
+      const state = byId.get(record.sensor);
+      const channels = state?.spec.channels;
+      if (state === undefined || channels === undefined || channels.length !== record.scaled.length) {
+        this.dropped++;
+        this.warn(`pending reading seq ${record.seq} is for sensor "${record.sensor}" with ${record.scaled.length} channels, which this board does not have; dropped`);
+        store.delete(key);
+        if (record.seq >= this.nextSeq) this.nextSeq = record.seq + 1;
+        continue;
+      }
+      if (record.seq >= this.nextSeq) this.nextSeq = record.seq + 1;
+      boots.add(record.boot);
+      state.pending.push({
+        seq: record.seq,
+        boot: record.boot,
+        uptimeMs: record.uptimeMs,
+        values: record.scaled.map((v, c) => unscaleValue(v, channels[c].decimals)),
+        queuedAt: -Infinity,
+        record: encodeRecord(record),
+      });
+    }
+    this.stageSeqCounter();
+    // Offsets of boots with no pending reading left are no use any more.
+    let pruned = false;
+    for (const boot of [...this.offsets.keys()]) {
+      if (!boots.has(boot)) {
+        this.offsets.delete(boot);
+        pruned = true;
+      }
+    }
+    if (pruned) this.putOffsets();
+  }
+
+  private putOffsets(): void {
+    if (this.offsets.size === 0) this.deps.store.delete(OFFSETS_KEY);
+    else this.deps.store.put(OFFSETS_KEY, encodeOffsets(this.offsets));
   }
 
   /** Decides whether the sensor's pending readings go out now, wait for the window, or wait for the wall clock. */
@@ -356,8 +520,9 @@ export class Sampler {
       return;
     }
     if (state.windowTimer === undefined) {
-      // Due one window after the batch's first reading; when that is already past (back online, clock just set) it fires at once.
-      const due = state.pending[0].uptimeMs + batch_window_ms;
+      // Due one window after the batch's first reading joined; when that is already past (back online, clock just set,
+      // readings restored after a reboot) it fires at once.
+      const due = state.pending[0].queuedAt + batch_window_ms;
       state.windowTimer = this.deps.clock.setTimeout(() => {
         state.windowTimer = undefined;
         this.checkSync();
@@ -377,44 +542,83 @@ export class Sampler {
   }
 
   private checkSync(): void {
-    if (this.wasSynced || this.wall() === undefined) return;
+    const wall = this.wall();
+    if (this.wasSynced || wall === undefined) return;
     this.wasSynced = true;
     this.info("wall clock set: stamping held readings");
+    // This boot's offset, committed once: its readings still pending after a reboot are stamped from it.
+    const offset = wall - this.uptime();
+    if (offset >= 0) {
+      this.offsets.set(this.boot, offset);
+      this.putOffsets();
+      this.deps.store.commit();
+    }
     for (const state of this.states) this.evaluate(state, false);
   }
 
-  /** Publishes the first `count` pending readings in batches of batch_max, assigning and committing seqs first (see persist.ts). */
+  /**
+   * Publishes the first `count` pending readings in batches of at most batch_max readings of one boot. The records'
+   * deletes are staged before publish(), which commits them with the queued message (same store); see the top comment.
+   */
   private sendPending(state: SensorState, count: number): void {
     const batchMax = this.options.config.batch_max;
-    while (count > 0) {
-      const readings = state.pending.splice(0, Math.min(batchMax, count));
-      count -= readings.length;
-      const firstSeq = this.nextSeq;
-      this.nextSeq += readings.length;
-      putCounter(this.deps.store, SEQ_KEY, this.nextSeq);
-      this.deps.store.commit();
-      const wall = this.wall();
+    const store = this.deps.store;
+    let left = Math.min(count, state.pending.length);
+    while (left > 0) {
+      const boot = state.pending[0].boot;
+      let n = 1;
+      while (n < Math.min(batchMax, left) && state.pending[n].boot === boot) n++;
+      const readings = state.pending.splice(0, n);
+      left -= n;
+      const wallMs = this.wallOf(boot, readings[0].uptimeMs);
       const payload = encodeTelemetry({
         sensor: state.spec.id,
-        boot: this.boot,
-        firstSeq,
-        ...(wall !== undefined ? { wallMs: readings[0].uptimeMs + (wall - this.uptime()) } : {}),
+        boot,
+        firstSeq: readings[0].seq,
+        ...(wallMs !== undefined ? { wallMs } : {}),
         channels: state.spec.channels,
         readings,
       });
+      for (const r of readings) store.delete(recordKey(r.seq));
+      this.stageSeqCounter();
       try {
         this.deps.publisher.publish(this.options.topics.telemetry, payload, { qos: this.qos });
         this.batchesSent++;
       } catch (error) {
-        // The seqs are committed: subscribers see a gap for these readings, which were really lost.
+        // Not queued: the readings stay pending (records put back) and go with a later batch.
+        for (const r of readings) store.put(recordKey(r.seq), r.record);
+        state.pending.unshift(...readings);
         this.publishFailures++;
-        this.warn(`telemetry batch seq ${firstSeq}-${firstSeq + readings.length - 1} not queued: ${describeError(error)}`);
+        this.warn(`telemetry batch seq ${readings[0].seq}-${readings[n - 1].seq} not queued, kept pending: ${describeError(error)}`);
+        store.commit();
+        break;
       }
+      store.commit();
+      this.pruneOffsets(boot);
     }
     if (state.pending.length === 0 && state.windowTimer !== undefined) {
       this.deps.clock.clearTimeout(state.windowTimer);
       state.windowTimer = undefined;
     }
+  }
+
+  /** Wall-clock ms of a reading: this boot's from the live clock, an earlier boot's from its stored offset, else unknown. */
+  private wallOf(boot: number, uptimeMs: number): number | undefined {
+    if (boot === this.boot) {
+      const wall = this.wall();
+      return wall === undefined ? undefined : uptimeMs + (wall - this.uptime());
+    }
+    const offset = this.offsets.get(boot);
+    return offset === undefined ? undefined : uptimeMs + offset;
+  }
+
+  /** Forgets an earlier boot's offset once none of its readings is pending. */
+  private pruneOffsets(boot: number): void {
+    if (boot === this.boot || !this.offsets.has(boot)) return;
+    for (const s of this.states) for (const r of s.pending) if (r.boot === boot) return;
+    this.offsets.delete(boot);
+    this.putOffsets();
+    this.deps.store.commit();
   }
 
   private wall(): number | undefined {

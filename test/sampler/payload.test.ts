@@ -53,10 +53,23 @@ describe("telemetry payload v1", () => {
   it("rejects malformed payloads with a PayloadError naming the part", () => {
     const bad = (text: string) => () => decodeTelemetry(encodeUtf8(text));
     expect(bad("not json")).toThrow(PayloadError);
-    expect(bad('{"v":2}')).toThrow(/"v" must be 1/);
+    expect(bad('{"v":3}')).toThrow(/"v" must be 1 or 2/);
+    expect(bad(EXAMPLE_TEXT.replace('"s":120', '"s":120,"ds":[1,1]'))).toThrow(/only allowed in version 2/);
+    expect(bad(EXAMPLE_TEXT.replace('"v":1', '"v":2'))).toThrow(/"ds" must be an array of 2/);
+    expect(bad(EXAMPLE_TEXT.replace('"v":1', '"v":2').replace('"s":120', '"s":120,"ds":[1,0]'))).toThrow(/"ds\[1\]" must be at least 1/);
     expect(bad(EXAMPLE_TEXT.replace('"s":120', '"s":-1'))).toThrow(/"s" must not be negative/);
     expect(bad(EXAMPLE_TEXT.replace('"t":[2,2153,4,-3]', '"t":[2,2153,4]'))).toThrow(/"c.t" must be/);
     expect(bad(EXAMPLE_TEXT.replace('"dt":[10000,10003]', '"dt":[10000,1.5]'))).toThrow(/dt\[1\]/);
+  });
+
+  it("version 2: readings whose seqs are not consecutive carry the steps in \"ds\"", () => {
+    const interleaved = { ...EXAMPLE, readings: EXAMPLE.readings.map((r, k) => ({ ...r, seq: 120 + 2 * k })) };
+    const text = decodeUtf8(encodeTelemetry(interleaved));
+    expect(text).toBe(EXAMPLE_TEXT.replace('"v":1', '"v":2').replace('"s":120', '"s":120,"ds":[2,2]'));
+    expect(decodeTelemetry(encodeUtf8(text)).readings.map((r) => r.seq)).toEqual([120, 122, 124]);
+    // Consecutive seqs given explicitly: still version 1, byte for byte.
+    const explicit = { ...EXAMPLE, readings: EXAMPLE.readings.map((r, k) => ({ ...r, seq: 120 + k })) };
+    expect(decodeUtf8(encodeTelemetry(explicit))).toBe(EXAMPLE_TEXT);
   });
 
   it("meets the bytes-per-reading goal: batched 3-channel readings cost at most a third of ESPHome's 125 B at QoS 0", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { QueueFullError } from "../../src/errors";
-import { BOOT_KEY, SEQ_KEY } from "../../src/sampler/persist";
+import { BOOT_KEY, RECORD_PREFIX, SEQ_KEY, recordKey } from "../../src/sampler/persist";
 import { createSimulatedSensor } from "../../src/sensors/simulated";
 import { loadBoard, makeRig, readings, ScriptedSensor, TOPICS } from "./support/setup";
 
@@ -142,47 +142,69 @@ describe("batching", () => {
 });
 
 describe("seq across reboots", () => {
-  it("continues after a reboot without repeating or skipping, and counts boots", () => {
+  it("continues after a reboot without repeating or skipping; readings pending at the cut go out first, with their boot", () => {
     const first = makeRig({ config: { interval_ms: 1000, deadband: "0", batch_max: 3, batch_window_ms: 600_000 } });
     first.sampler.start();
-    first.clock.advance(7_000); // 8 readings: 6 published (two batches), 2 still in RAM
+    first.clock.advance(7_000); // 8 readings: 6 published (two batches), 2 pending (committed)
     expect(readings(first).map((r) => r.seq)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(first.sampler.stats()).toMatchObject({ pending: 2, nextSeq: 8 });
     // Power cut: RAM is gone, the committed flash stays.
     const second = makeRig({ flash: first.flash, config: { interval_ms: 1000, deadband: "0", batch_max: 3, batch_window_ms: 600_000 } });
     expect(second.sampler.boot).toBe(2);
+    // Back online (makeRig does it): the restored readings are due at once, as their own boot's batch.
+    const restored = readings(second);
+    expect(restored.map((r) => [r.seq, r.boot, r.uptimeMs])).toEqual([
+      [6, 1, 6000],
+      [7, 1, 7000],
+    ]);
     second.sampler.start();
     second.clock.advance(2_000);
-    const got = readings(second);
-    expect(got.map((r) => r.seq)).toEqual([6, 7, 8]);
+    const got = readings(second).slice(2);
+    expect(got.map((r) => r.seq)).toEqual([8, 9, 10]);
     expect(got.every((r) => r.boot === 2)).toBe(true);
   });
 
-  it("a batch the publisher refuses leaves a gap (a real loss), never a reused number", () => {
+  it("a batch the publisher refuses stays pending and goes with a later batch: no gap, no reused number", () => {
     const rig = makeRig({ config: { deadband: "0", batch_max: 1, interval_ms: 1000 } });
     rig.sampler.start();
     rig.clock.advance(0);
     rig.publisher.refuseWith = new QueueFullError("queue full");
     rig.clock.advance(1000);
+    expect(rig.sampler.stats()).toMatchObject({ pending: 1, publishFailures: 1 });
+    expect(rig.warnings.some((w) => w.includes("kept pending"))).toBe(true);
     rig.publisher.refuseWith = undefined;
     rig.clock.advance(1000);
-    expect(readings(rig).map((r) => r.seq)).toEqual([0, 2]);
-    expect(rig.sampler.stats().publishFailures).toBe(1);
+    expect(readings(rig).map((r) => r.seq)).toEqual([0, 1, 2]);
     const again = makeRig({ flash: rig.flash });
     expect(again.sampler.stats().nextSeq).toBe(3);
   });
 
-  it("commits the next seq before publishing the batch that uses it", () => {
+  it("commits each accepted reading (its record carries its seq) before anything is published", () => {
     const rig = makeRig({ config: { batch_max: 1 } });
-    let committedAtPublish: number | undefined;
+    let committedAtPublish: string[] = [];
     const publish = rig.publisher.publish.bind(rig.publisher);
     rig.publisher.publish = (topic, payload, options) => {
-      committedAtPublish = Number(new TextDecoder().decode(rig.flash.get(SEQ_KEY)));
+      committedAtPublish = [...rig.flash.keys()].filter((k) => k.startsWith(RECORD_PREFIX));
       return publish(topic, payload, options);
     };
     rig.sampler.start();
     rig.clock.advance(0);
-    expect(committedAtPublish).toBe(1);
+    expect(committedAtPublish).toEqual([recordKey(0)]);
     expect(rig.flash.has(BOOT_KEY)).toBe(true);
+    // Handed over: the record is gone and the counter covers its number.
+    expect([...rig.flash.keys()].filter((k) => k.startsWith(RECORD_PREFIX))).toEqual([]);
+    expect(new TextDecoder().decode(rig.flash.get(SEQ_KEY))).toBe("1");
+  });
+
+  it("past pendingMax drops the oldest pending reading, counted and warned (a visible seq gap)", () => {
+    const rig = makeRig({ pendingMax: 3, config: { deadband: "0", batch_max: 1, interval_ms: 1000 } });
+    rig.publisher.refuseWith = new QueueFullError("queue full");
+    rig.sampler.start();
+    rig.clock.advance(4000); // 5 readings, 3 kept
+    expect(rig.sampler.stats()).toMatchObject({ pending: 3, dropped: 2 });
+    rig.publisher.refuseWith = undefined;
+    rig.sampler.flush();
+    expect(readings(rig).map((r) => r.seq)).toEqual([2, 3, 4]);
   });
 });
 

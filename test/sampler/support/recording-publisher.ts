@@ -2,6 +2,10 @@
 import type { ClientCounters, IncomingMessage, MessageHandler, PublishOptions, Publisher } from "../../../src/mqtt/client-api";
 import { topicMatches } from "../../../src/mqtt/topics";
 import { decodeUtf8, encodeUtf8 } from "../../../src/mqtt/utf8";
+import type { SessionStore } from "../../../src/store/session-store";
+
+/** Key prefix of the messages a store-backed RecordingPublisher queues durably, as the client does. */
+export const QUEUED_PREFIX = "mq.";
 
 export interface RecordedPublish {
   topic: string;
@@ -19,10 +23,23 @@ export class RecordingPublisher implements Publisher {
   /** When set, publish() throws it (a full queue under "reject-new"). */
   refuseWith: Error | undefined;
   private nextId = 1;
+  /**
+   * With a store, publish() behaves as the MQTT client does for durability: it stages the message under
+   * "mq.<tag>.<id>" and commits the store before it returns (what else was staged commits with it).
+   */
+  private readonly durable: { store: SessionStore; tag: string } | undefined;
+
+  constructor(durable?: { store: SessionStore; tag: string }) {
+    this.durable = durable;
+  }
 
   publish(topic: string, payload: Uint8Array | string, options: PublishOptions = {}): number {
     if (this.refuseWith) throw this.refuseWith;
     const bytes = typeof payload === "string" ? encodeUtf8(payload) : payload.slice();
+    if (this.durable) {
+      this.durable.store.put(`${QUEUED_PREFIX}${this.durable.tag}.${this.nextId}`, bytes);
+      this.durable.store.commit();
+    }
     this.published.push({ topic, payload: bytes, text: decodeUtf8(bytes), qos: options.qos ?? 0, retain: options.retain ?? false });
     return this.nextId++;
   }

@@ -11,6 +11,7 @@ import { deviceTopics } from "../../../src/sampler/device-topics";
 import { Sampler } from "../../../src/sampler/sampler";
 import { decodeTelemetry, type DecodedReading } from "../../../src/sampler/payload";
 import { MemoryStore } from "../../../src/store/memory-store";
+import type { SessionStore } from "../../../src/store/session-store";
 import { FakeClock } from "../../support/fake-clock";
 import { RecordingPublisher } from "./recording-publisher";
 
@@ -26,7 +27,7 @@ export function withoutChannelDeadbands(board: Board): Board {
 
 export interface Rig {
   clock: FakeClock;
-  store: MemoryStore;
+  store: SessionStore;
   flash: Map<string, Uint8Array>;
   publisher: RecordingPublisher;
   sampler: Sampler;
@@ -44,6 +45,11 @@ export interface RigOptions {
   flash?: Map<string, Uint8Array>;
   wall?: number;
   online?: boolean;
+  /** The store the sampler (and a durable publisher) use; default a MemoryStore on `flash`. */
+  store?: (flash: Map<string, Uint8Array>) => SessionStore;
+  /** Makes the publisher queue telemetry durably in the sampler's store (tagged), as the real client does. */
+  durablePublisher?: string;
+  pendingMax?: number;
 }
 
 export const TOPICS = deviceTopics("xsms", "dev1");
@@ -51,8 +57,8 @@ export const TOPICS = deviceTopics("xsms", "dev1");
 export function makeRig(options: RigOptions = {}): Rig {
   const clock = new FakeClock(1_000);
   const flash = options.flash ?? new Map<string, Uint8Array>();
-  const store = new MemoryStore(flash);
-  const publisher = new RecordingPublisher();
+  const store = options.store ? options.store(flash) : new MemoryStore(flash);
+  const publisher = new RecordingPublisher(options.durablePublisher !== undefined ? { store, tag: options.durablePublisher } : undefined);
   const config = parseConfig({ presync_max: 0, ...options.config });
   const board = options.board ?? withoutChannelDeadbands(loadBoard("lin"));
   const sensors: { [id: string]: Sensor } = {};
@@ -61,7 +67,7 @@ export function makeRig(options: RigOptions = {}): Rig {
   const warnings: string[] = [];
   const sampler = new Sampler(
     { clock, store, publisher, wallClock: () => wall.value, logger: { info: () => {}, warn: (m) => warnings.push(m) } },
-    { config, board, topics: TOPICS, sensors },
+    { config, board, topics: TOPICS, sensors, ...(options.pendingMax !== undefined ? { pendingMax: options.pendingMax } : {}) },
   );
   if (options.online !== false) sampler.setOnline(true);
   return { clock, store, flash, publisher, sampler, config, board, wall, warnings };

@@ -20,6 +20,12 @@ import type { ScriptedLink } from "../../support/scripted-broker";
  */
 export type Qos2Method = "A" | "B";
 
+export interface ServeOptions {
+  cutAt?: number;
+  silentCut?: boolean;
+  afterEvent?: (event: number) => void;
+}
+
 export interface Delivery {
   topic: string;
   text: string;
@@ -78,11 +84,13 @@ export class BrokerModel {
 
   /**
    * Serves `link` until the client has nothing more to say: opens it the first time, delivers each packet the client
-   * wrote and writes the answers, each packet one event. When the event counter of this link reaches `cutAt` the
-   * packet is lost and the link cut (returns "cut"). `afterEvent` runs after each delivered event (the test may
-   * publish from there). Exceptions from the client side (a power cut inside the client) propagate.
+   * wrote and writes the answers, each packet one event. When the event counter of this link reaches `cutAt` that
+   * packet is lost and the link cut (returns "cut"): the client is told (onClose), or with `silentCut` it is not (the
+   * device died; nothing of it runs any more). `afterEvent` runs after each delivered event (the test may publish from
+   * there). Exceptions from the client side (a power cut inside the client) propagate.
    */
-  serve(link: ScriptedLink, cutAt = Infinity, afterEvent?: (event: number) => void): "idle" | "cut" | "closed" {
+  serve(link: ScriptedLink, options: ServeOptions = {}): "idle" | "cut" | "closed" {
+    const cutAt = options.cutAt ?? Infinity;
     if (!this.opened.has(link)) {
       this.opened.add(link);
       link.open();
@@ -90,12 +98,14 @@ export class BrokerModel {
     const count = (): number | "cut" => {
       const event = this.events.get(link) ?? 0;
       if (event >= cutAt) {
-        link.cut();
+        if (options.silentCut) link.closed = true;
+        else link.cut();
         return "cut";
       }
       this.events.set(link, event + 1);
       return event;
     };
+    const afterEvent = options.afterEvent;
     for (;;) {
       if (link.closed) return "closed";
       const packet = link.written.shift();

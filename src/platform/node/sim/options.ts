@@ -14,11 +14,15 @@ Broker
                         free 127.0.0.1 port and every message it carries is printed.
   --ca FILE             PEM CA certificate to trust for mqtts:// (instead of the system's).
 Device
-  --device-id ID        Client id and topic level (default sim-1; a fleet uses ID-001, ID-002, ...).
+  --device-id ID        Client id and topic level (default sim-1; a fleet uses ID-001, ID-002, ...,
+                        with ID sim by default).
   --prefix P            First topic level(s) (default xsms): P/ID/telemetry, P/ID/status, P/ID/cmd/...
   --interval-ms N       Sampling interval, 100..86400000 ms (default 1000 in the simulator).
   --qos 0|1|2           QoS of telemetry and status (default 1).
   --seed N              Seed of the simulated sensors (default 1; device k of a fleet uses N+k-1).
+  --board FILE          Board file to simulate (the boards/*.json schema, named after its subplatform, e.g.
+                        my/esp32/nodemcu.json) instead of boards/<board>.json (config key board, default
+                        lin); every sensor in it is simulated with its driver's sample() shape.
   --config FILE         JSON object of the firmware's config keys (a manifest.json's "config" also works).
                         Command-line options override it.
   --data-dir DIR        Persistent session, queue, seq counter and settings (default .sim-data/ID).
@@ -69,6 +73,8 @@ export interface SimOptions {
   config: FirmwareConfig;
   /** External broker, or undefined for the embedded one. */
   broker?: BrokerTarget;
+  /** --board: a board file path used instead of boards/<config.board>.json. */
+  boardFile?: string;
   devices: number;
   /** Fleet ids are <fleetBase>-001, -002, ...: --device-id when given, else "sim". */
   fleetBase: string;
@@ -98,7 +104,7 @@ const CONFIG_OPTIONS: { readonly [option: string]: ConfigKey } = {
 };
 
 const VALUE_OPTIONS = [
-  "--broker", "--ca", "--device-id", "--prefix", "--interval-ms", "--qos", "--seed", "--config", "--data-dir",
+  "--broker", "--ca", "--board", "--device-id", "--prefix", "--interval-ms", "--qos", "--seed", "--config", "--data-dir",
   "--samples", "--deadline-ms", "--devices", "--drop-link-every", "--reboot-every",
 ];
 const FLAG_OPTIONS = ["--json", "--help", "-h"];
@@ -205,7 +211,7 @@ export function parseArgs(argv: readonly string[]): SimOptions {
   const dataDir = values.get("--data-dir") ?? (devices === 1 ? path.join(".sim-data", config.device_id) : ".sim-data");
   if (dataDir === "") throw new UsageError("--data-dir", "must not be empty");
 
-  return { help, json, configRaw: raw, config, broker, devices, fleetBase, dataDir, samples, deadlineMs, dropLinkEveryMs, rebootEveryMs };
+  return { help, json, configRaw: raw, config, broker, boardFile: values.get("--board"), devices, fleetBase, dataDir, samples, deadlineMs, dropLinkEveryMs, rebootEveryMs };
 }
 
 function intOption(values: Map<string, string>, option: string, min: number, max: number): number | undefined {

@@ -7,27 +7,47 @@
 import type { Clock, TimerHandle, Transport, TransportFactory, TransportHandlers } from "../../ports";
 import { nodeClock } from "../clock";
 
+/** A timer of one boot; `timeout` changes when a callback Node ran early is put back to its deadline. */
+interface BootTimer {
+  timeout: ReturnType<typeof setTimeout>;
+}
+
 export class PowerDomain {
-  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  private readonly timers = new Set<BootTimer>();
   private readonly links = new Set<ManagedLink>();
   private off = false;
 
-  /** The Clock port for this boot: nodeClock's time, timers that die with the boot. */
+  /**
+   * The Clock port for this boot: nodeClock's time, timers that die with the boot. Node may run a timer up to
+   * a millisecond before performance.now() reaches its deadline (libuv's loop time is cached and whole ms);
+   * a core that compares now() with the deadline would then see it as not yet due, so an early callback is
+   * put back until the deadline has really passed.
+   */
   readonly clock: Clock = {
     now: () => nodeClock.now(),
     setTimeout: (callback: () => void, ms: number): TimerHandle => {
       if (this.off) return undefined;
-      const handle = setTimeout(() => {
-        this.timers.delete(handle);
-        if (!this.off) callback();
-      }, ms);
-      this.timers.add(handle);
-      return handle;
+      const due = nodeClock.now() + ms;
+      const timer: BootTimer = { timeout: undefined as unknown as ReturnType<typeof setTimeout> };
+      const fire = () => {
+        if (this.off) return;
+        const left = due - nodeClock.now();
+        if (left > 0) {
+          timer.timeout = setTimeout(fire, Math.max(1, Math.ceil(left)));
+          return;
+        }
+        this.timers.delete(timer);
+        callback();
+      };
+      timer.timeout = setTimeout(fire, Math.max(0, Math.ceil(ms)));
+      this.timers.add(timer);
+      return timer;
     },
     clearTimeout: (handle: TimerHandle) => {
-      if (handle === undefined) return;
-      clearTimeout(handle as ReturnType<typeof setTimeout>);
-      this.timers.delete(handle as ReturnType<typeof setTimeout>);
+      const timer = handle as BootTimer | undefined;
+      if (timer === undefined) return;
+      clearTimeout(timer.timeout);
+      this.timers.delete(timer);
     },
   };
 
@@ -56,7 +76,7 @@ export class PowerDomain {
   /** Power cut: every timer cancelled, every link closed, no callback ever again from this boot. */
   powerOff(): void {
     this.off = true;
-    for (const handle of this.timers) clearTimeout(handle);
+    for (const timer of this.timers) clearTimeout(timer.timeout);
     this.timers.clear();
     for (const link of [...this.links]) link.silence();
     this.links.clear();

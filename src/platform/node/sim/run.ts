@@ -22,7 +22,7 @@ export interface RunControl {
 }
 
 export async function startRun(options: SimOptions, reporter: Reporter): Promise<RunControl> {
-  const board = loadBoard(options.config.board);
+  const board = loadBoard(options.boardFile ?? path.join(BOARDS_DIR, `${options.config.board}.json`), options.boardFile ? "--board" : `config "board"`);
   let broker: EmbeddedBroker | undefined;
   let transport: TransportFactory;
   if (options.broker) {
@@ -145,18 +145,17 @@ export async function startRun(options: SimOptions, reporter: Reporter): Promise
   };
 }
 
-function loadBoard(name: string): { json: unknown; file: string } {
-  const file = path.join(BOARDS_DIR, `${name}.json`);
+function loadBoard(file: string, option: string): { json: unknown; file: string } {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
-  } catch {
-    throw new UsageError(`config "board"`, `no board file ${file} for "${name}"`);
+  } catch (error) {
+    throw new UsageError(option, `cannot read board file ${file}: ${(error as Error).message}`);
   }
   try {
     return { json: JSON.parse(text), file };
   } catch (error) {
-    throw new UsageError(`config "board"`, `${file} is not JSON: ${(error as Error).message}`);
+    throw new UsageError(option, `${file} is not JSON: ${(error as Error).message}`);
   }
 }
 

@@ -123,6 +123,11 @@ export class BrokerModel {
     }
   }
 
+  /** True once serve() has opened `link`: a link the test opened itself belongs to another (misbehaving) broker. */
+  owns(link: ScriptedLink): boolean {
+    return this.opened.has(link);
+  }
+
   /** Events (packets either way) seen on `link` so far. */
   eventsOn(link: ScriptedLink): number {
     return this.events.get(link) ?? 0;

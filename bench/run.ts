@@ -2,12 +2,14 @@
 import { benchCodec } from "./codec";
 import { benchFootprint } from "./footprint";
 import { benchWireBytes } from "./wire-bytes";
+import { benchXsClient } from "./xs-client";
 
 /** Add a section here: a name and an async function that prints its own table. */
 const SECTIONS: Record<string, () => Promise<unknown>> = {
   codec: benchCodec,
   "wire-bytes": benchWireBytes,
   footprint: benchFootprint,
+  "xs-client": benchXsClient,
 };
 
 async function main(names: string[]): Promise<void> {

@@ -43,8 +43,8 @@ Output
 
 Without --samples the simulator runs until Ctrl-C (a clean stop: pending readings are sent first).
 Exit codes: 0 done, 1 deadline missed or runtime failure, 2 bad option or config.
-Simulator defaults that differ from the firmware's: interval_ms 1000, batch_window_ms 0, health_s 60,
-device_id sim-1, board lin. Every other key of --config (batch_max, heartbeat_s, deadband, queue_max,
+Simulator defaults that differ from the firmware's: interval_ms 1000, batch_window_ms 0, heartbeat_s 2,
+health_s 60, device_id sim-1, board lin. Every other key of --config (batch_max, heartbeat_s, deadband, queue_max,
 mqtt_keepalive, ha_discovery, ...) means what it means on the device.`;
 
 /** A bad command-line option or config file value; `option` is what the user typed ("--qos", "config file x.json: mqtt_qos"). */
@@ -90,6 +90,8 @@ export const SIM_CONFIG_DEFAULTS: Readonly<Record<string, unknown>> = Object.fre
   device_id: "sim-1",
   interval_ms: 1000,
   batch_window_ms: 0,
+  // The lin board's deadbands pass about one sample in eight of the slow simulated walk; a short heartbeat keeps readings visible.
+  heartbeat_s: 2,
   health_s: 60,
   board: "lin",
 });

@@ -1,6 +1,8 @@
 // `npm run bench [section ...]`: runs the named benchmark sections (all when none are named). Not part of the tests.
+import { benchClient } from "./client";
 import { benchCodec } from "./codec";
 import { benchFootprint } from "./footprint";
+import { benchMemory } from "./memory";
 import { benchWireBytes } from "./wire-bytes";
 import { benchXsClient } from "./xs-client";
 
@@ -10,6 +12,8 @@ const SECTIONS: Record<string, () => Promise<unknown>> = {
   "wire-bytes": benchWireBytes,
   footprint: benchFootprint,
   "xs-client": benchXsClient,
+  client: benchClient,
+  memory: benchMemory,
 };
 
 async function main(names: string[]): Promise<void> {

@@ -2,6 +2,7 @@
 import type { FirmwarePlatform } from "../../app/firmware";
 import type { FirmwareConfig } from "../../config/defaults";
 import { brokerPort } from "../../config/parse";
+import Resource from "Resource";
 import type { Logger } from "../ports";
 import { ModdableClock } from "./clock";
 import { openPreferenceStore } from "./preference-store";
@@ -15,6 +16,16 @@ import { StaticNetwork, WiFiLink, type NetworkEvents } from "./wifi";
 const DESKTOP_DEVICE_ID = "mcsim";
 /** Preference domain of the session store (at most 12 characters; see preference-store). */
 const STORE_DOMAIN = "mqtt";
+/** The broker's CA certificate (DER) when a build bundles one (docs/moddable.md, TLS); else SecureSocket uses the SDK's certificate store resources. */
+const BROKER_CA_RESOURCE = "mqtt-ca.der";
+/** TLS 1.2 at least. */
+const TLS_MIN_VERSION = 0x303;
+
+function tlsOptions(): Record<string, unknown> {
+  return Resource.exists(BROKER_CA_RESOURCE)
+    ? { protocolVersion: TLS_MIN_VERSION, certificate: new Resource(BROKER_CA_RESOURCE) }
+    : { protocolVersion: TLS_MIN_VERSION };
+}
 
 export interface Network {
   readonly up: boolean;
@@ -68,7 +79,12 @@ export function createModdablePlatform(config: FirmwareConfig, events: PlatformE
   return {
     clock: new ModdableClock(),
     store: openPreferenceStore(STORE_DOMAIN),
-    transport: createSocketTransportFactory({ host: config.mqtt_host, port: brokerPort(config), tls: config.mqtt_tls }),
+    transport: createSocketTransportFactory({
+      host: config.mqtt_host,
+      port: brokerPort(config),
+      tls: config.mqtt_tls,
+      secure: config.mqtt_tls ? tlsOptions() : undefined,
+    }),
     random: Math.random,
     wallClock: () => sntp.now(),
     freeHeap: freeHeapBytes,

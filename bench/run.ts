@@ -1,6 +1,7 @@
 // `npm run bench [section ...]`: runs the named benchmark sections (all when none are named). Not part of the tests.
 import { benchClient } from "./client";
 import { benchCodec } from "./codec";
+import { benchFleet } from "./fleet";
 import { benchFootprint } from "./footprint";
 import { benchMemory } from "./memory";
 import { benchWireBytes } from "./wire-bytes";
@@ -11,6 +12,7 @@ const SECTIONS: Record<string, () => Promise<unknown>> = {
   codec: benchCodec,
   "wire-bytes": benchWireBytes,
   footprint: benchFootprint,
+  fleet: benchFleet,
   "xs-client": benchXsClient,
   client: benchClient,
   memory: benchMemory,

@@ -38,7 +38,7 @@ class SocketTransport implements Transport {
   #connected = false;
   /** A write() accepted less than it was given: call onWritable when the socket reports room. */
   #wantWritable = false;
-  /** A constructor failure waiting to be reported; cancelled by close(). */
+  /** A constructor or write failure waiting to be reported on the next turn; cancelled by close(). */
   #failure: Timer | undefined;
 
   constructor(options: SocketTransportOptions, handlers: TransportHandlers) {

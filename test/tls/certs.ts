@@ -6,8 +6,9 @@ import path from "node:path";
 
 export interface TestPki {
   readonly dir: string;
-  /** PEM of the CA that signed the server certificate. */
+  /** PEM of the CA that signed the server certificate, and its file. */
   readonly ca: string;
+  readonly caFile: string;
   /** PEM of a CA that signed nothing the broker presents. */
   readonly otherCa: string;
   readonly serverCertFile: string;
@@ -60,6 +61,7 @@ export function makeTestPki(): TestPki {
   return {
     dir,
     ca: readFileSync(file("ca.crt"), "utf8"),
+    caFile: file("ca.crt"),
     otherCa: readFileSync(file("other-ca.crt"), "utf8"),
     serverCertFile: file("server.crt"),
     serverKeyFile: file("server.key"),

@@ -1,5 +1,9 @@
 // TLS to a real mosquitto: a generated CA and server certificate; QoS 1 delivery over TLS, refusal of a wrong CA and of a wrong host name.
 // Under CI=true a missing mosquitto or openssl fails the suite; elsewhere it is skipped with a loud warning.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MqttClient } from "../../src/mqtt/client";
 import type { ClientOptions, IncomingMessage } from "../../src/mqtt/client-api";
@@ -142,5 +146,30 @@ describe.skipIf(skip)("TLS to mosquitto with a test CA", () => {
     expect(error.message).toMatch(/certificate was refused/);
     expect(error.message).toMatch(/host name/);
     expect(error.message).toMatch(/ERR_TLS_CERT_ALTNAME_INVALID/);
+  });
+
+  it("runs the simulator CLI over mqtts:// with --ca until its QoS 1 readings are delivered", async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), "xs-mqtt-sim-tls-"));
+    try {
+      const cli = path.resolve("src/platform/node/sim/cli.ts");
+      const args = ["--import", "tsx", cli, "--broker", `mqtts://localhost:${broker.port}`, "--ca", pki.caFile,
+        "--qos", "1", "--samples", "3", "--interval-ms", "100", "--deadline-ms", "15000", "--device-id", "tls-sim", "--data-dir", dataDir, "--json"];
+      const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+        let out = "";
+        let err = "";
+        child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
+        child.stderr.on("data", (chunk: Buffer) => (err += chunk.toString()));
+        child.once("exit", (exitCode) => resolve({ code: exitCode, stdout: out, stderr: err }));
+      });
+      const events = stdout.split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line) as { event: string; [key: string]: unknown });
+      const exit = events.find((e) => e.event === "exit");
+      expect(exit, `simulator output:\n${stdout}\n${stderr}`).toMatchObject({ code: 0 });
+      expect(code).toBe(0);
+      const readings = events.filter((e) => e.event === "delivered" && e.topic === "xsms/tls-sim/telemetry").reduce((sum, e) => sum + Number(e.readings), 0);
+      expect(readings).toBe(3);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

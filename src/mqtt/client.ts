@@ -221,13 +221,11 @@ export class MqttClient implements Publisher {
 
   private onLinkData(link: Link, bytes: Uint8Array): void {
     const packets: Packet[] = [];
+    let decodeError: unknown;
     try {
       link.decoder.push(bytes, (packet) => packets.push(packet));
     } catch (error) {
-      // Handle what arrived whole before the bad bytes, then drop the link.
-      for (const packet of packets) if (this.link === link) this.handle(link, packet);
-      this.protocolFailure(error as Error);
-      return;
+      decodeError = error; // the whole packets before the bad bytes are still handled, in order, first
     }
     // Only whole packets prove the broker alive: a peer trickling bytes must not hold off the keepalive timeout.
     if (packets.length > 0) {
@@ -243,7 +241,12 @@ export class MqttClient implements Publisher {
         return;
       }
     }
-    if (this.link === link) this.armTimer();
+    if (this.link !== link) return;
+    if (decodeError !== undefined) {
+      this.protocolFailure(decodeError as Error);
+      return;
+    }
+    this.armTimer();
   }
 
   private onLinkWritable(link: Link): void {
@@ -486,28 +489,21 @@ export class MqttClient implements Publisher {
       if (!this.morePending || this.link !== link || !link || link.pending.length > 0) break;
       this.pump();
     }
-    if (this.link) this.armTimer();
+    // Always re-arm: a timer that fired a little early (Node's do, against performance.now()) must be set again.
+    if (this.currentState !== "ended") this.armTimer();
     this.drainEvents();
   }
 
+  /** Queues `bytes` behind what the link has not taken yet, then writes as much as it takes now. */
   private writeBytes(link: Link, bytes: Uint8Array): void {
     if (this.link !== link || !link.transport) return;
-    if (link.pending.length > 0) {
-      link.pending.push(bytes);
-      return;
-    }
-    let written: number;
-    try {
-      written = link.transport.write(bytes);
-    } catch (error) {
-      this.dropLink("write failed", error as Error);
-      return;
-    }
-    if (written < bytes.length) link.pending.push(bytes.subarray(written));
+    link.pending.push(bytes);
+    if (link.pending.length === 1) this.flushPending(link);
   }
 
+  /** Writes pending bytes in order until the transport pushes back (onWritable resumes) or they are all gone. */
   private flushPending(link: Link): void {
-    while (link.pending.length > 0 && link.transport) {
+    while (link.pending.length > 0 && link.transport && this.link === link) {
       const head = link.pending[0];
       let written: number;
       try {

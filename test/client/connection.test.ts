@@ -368,3 +368,29 @@ it("a broker trickling bytes of a packet that never completes does not hold off 
   expect(broker.link.closed).toBe(true);
   expect(seen.disconnects[0].reason).toBe("keepalive timeout");
 });
+
+it("keeps reconnecting when its clock's timers fire a little early (as Node's do)", () => {
+  // A clock whose timers fire 1 ms before they are due against its own now() (time still passes: never at 0 ms).
+  const inner = new FakeClock(1000);
+  const early = { now: () => inner.now(), setTimeout: (cb: () => void, ms: number) => inner.setTimeout(cb, ms > 1 ? ms - 1 : ms), clearTimeout: (h: unknown) => inner.clearTimeout(h) };
+  const broker = new ScriptedBroker();
+  const client = new MqttClient({ clientId: "early" }, { transport: broker.transport, clock: early, store: new MemoryStore(), random: () => 0.5 });
+  client.start();
+  handshake(broker);
+  broker.link.cut();
+  inner.advance(2000);
+  expect(broker.attempts).toBe(2);
+  expect(client.state).toBe("connecting");
+});
+
+it("a read with a packet the client must refuse followed by undecodable bytes is one clean protocol failure", () => {
+  const { client, broker, clock, seen } = makeClient();
+  client.start();
+  handshake(broker);
+  broker.link.sendBytes(Uint8Array.of(0xc0, 0x00, 0x00, 0x00)); // PINGREQ from a server, then a reserved type 0
+  expect(seen.errors.map((e) => e.message)).toEqual(["PINGREQ: a server must not send this packet to a client [MQTT-4.8]"]);
+  expect(broker.link.closed).toBe(true);
+  expect(seen.disconnects[0]).toMatchObject({ reason: "protocol error" });
+  clock.advance(seen.disconnects[0].willReconnectInMs ?? 0);
+  expect(broker.attempts).toBe(2);
+});

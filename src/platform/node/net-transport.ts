@@ -14,6 +14,9 @@ export interface NetTransportOptions {
   servername?: string;
 }
 
+/** How long a closed socket may take to flush its last bytes before it is destroyed. */
+const CLOSE_GRACE_MS = 2000;
+
 class NetTransport implements Transport {
   private closed = false;
 
@@ -50,7 +53,10 @@ class NetTransport implements Transport {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.socket.destroy();
+    // end() flushes what was written (a DISCONNECT must reach the broker, or it publishes the will), then sends FIN;
+    // destroy() after a grace period frees a socket whose peer never answers.
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), CLOSE_GRACE_MS).unref();
   }
 }
 

@@ -2,11 +2,12 @@
 
 /** The peer (or our own caller) broke a rule of MQTT 3.1.1; `rule` is the spec's statement id when there is one. */
 export class ProtocolError extends Error {
+  // A field, not `this.name = ...`: Moddable freezes Error.prototype, so assigning "name" throws there.
+  override readonly name: string = "ProtocolError";
   readonly packetType: string;
   readonly rule: string | undefined;
   constructor(packetType: string, message: string, rule?: string) {
     super(`${packetType}: ${message}${rule ? ` ${rule}` : ""}`);
-    this.name = "ProtocolError";
     this.packetType = packetType;
     this.rule = rule;
   }
@@ -14,31 +15,34 @@ export class ProtocolError extends Error {
 
 /** A configuration value is missing or invalid; `key` is the config key the user must fix. */
 export class ConfigError extends Error {
+  // A field, not `this.name = ...`: Moddable freezes Error.prototype, so assigning "name" throws there.
+  override readonly name: string = "ConfigError";
   readonly key: string;
   constructor(key: string, message: string) {
     super(`config "${key}": ${message}`);
-    this.name = "ConfigError";
     this.key = key;
   }
 }
 
 /** Persistent storage failed or holds data that fails its checksum; nothing corrupt is ever used silently. */
 export class StorageError extends Error {
+  // A field, not `this.name = ...`: Moddable freezes Error.prototype, so assigning "name" throws there.
+  override readonly name: string = "StorageError";
   readonly key: string | undefined;
   constructor(message: string, key?: string) {
     super(key === undefined ? message : `${message} (key "${key}")`);
-    this.name = "StorageError";
     this.key = key;
   }
 }
 
 /** The broker answered CONNECT with a non-zero return code. `retryable` says whether trying again can help. */
 export class ConnectionRefusedError extends Error {
+  // A field, not `this.name = ...`: Moddable freezes Error.prototype, so assigning "name" throws there.
+  override readonly name: string = "ConnectionRefusedError";
   readonly returnCode: number;
   readonly retryable: boolean;
   constructor(returnCode: number, message: string, retryable: boolean) {
     super(message);
-    this.name = "ConnectionRefusedError";
     this.returnCode = returnCode;
     this.retryable = retryable;
   }
@@ -46,8 +50,9 @@ export class ConnectionRefusedError extends Error {
 
 /** publish() was refused: the offline queue is full under the "reject-new" policy, or the message alone exceeds the queue's byte limit. */
 export class QueueFullError extends Error {
+  // A field, not `this.name = ...`: Moddable freezes Error.prototype, so assigning "name" throws there.
+  override readonly name: string = "QueueFullError";
   constructor(message: string) {
     super(message);
-    this.name = "QueueFullError";
   }
 }

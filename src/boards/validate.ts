@@ -12,11 +12,12 @@ export interface BoardProblem {
 
 /** A board file failed validation; the message lists every problem as "<file>: <field>: <message>". */
 export class BoardError extends Error {
+  // A field, not `this.name = ...`: Moddable freezes Error.prototype, so assigning "name" throws there.
+  override readonly name: string = "BoardError";
   readonly file: string;
   readonly problems: readonly BoardProblem[];
   constructor(file: string, problems: readonly BoardProblem[]) {
     super(`board file ${file} is invalid:\n` + problems.map((p) => `  ${file}: ${p.field}: ${p.message}`).join("\n"));
-    this.name = "BoardError";
     this.file = file;
     this.problems = problems;
   }

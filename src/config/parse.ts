@@ -5,10 +5,11 @@ import { CONFIG_DEFAULTS, CONFIG_KEYS, MQTT_PORT, MQTT_TLS_PORT, type ConfigKey,
 
 /** Several config keys are bad; `errors` has one ConfigError per key, and the message lists them all. */
 export class ConfigErrors extends ConfigError {
+  // A field, not `this.name = ...`: Moddable freezes Error.prototype, so assigning "name" throws there.
+  override readonly name: string = "ConfigErrors";
   readonly errors: readonly ConfigError[];
   constructor(errors: readonly ConfigError[]) {
     super(errors[0].key, "");
-    this.name = "ConfigErrors";
     this.errors = errors;
     this.message = `${errors.length} bad config key${errors.length === 1 ? "" : "s"}:\n` + errors.map((e) => `  ${e.message}`).join("\n");
   }

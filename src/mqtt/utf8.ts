@@ -110,9 +110,9 @@ export function decodeUtf8(source: Uint8Array, start = 0, end = source.length, p
         throw new ProtocolError(packetType, `${what} contains U+0000`, "[MQTT-1.5.3-2]");
       }
       if (j === i) throw new ProtocolError(packetType, `${what} contains U+0000`, "[MQTT-1.5.3-2]");
-      // Bounded slices keep apply() within small engines' argument limits.
+      // Short slices: on ESP32 every apply() argument takes a stack slot, and nodemcu has about 512.
       while (i < j) {
-        const stop = Math.min(j, i + 1024);
+        const stop = Math.min(j, i + 64);
         text += String.fromCharCode.apply(null, source.subarray(i, stop) as unknown as number[]);
         i = stop;
       }

@@ -70,9 +70,10 @@ export interface DecodedBatch {
 
 /** A telemetry payload is not version 1 of the format; the message names the part that is wrong. */
 export class PayloadError extends Error {
+  // A field, not `this.name = ...`: Moddable freezes Error.prototype, so assigning "name" throws there.
+  override readonly name: string = "PayloadError";
   constructor(message: string) {
     super(`telemetry payload: ${message}`);
-    this.name = "PayloadError";
   }
 }
 

@@ -49,10 +49,11 @@ mqtt_keepalive, ha_discovery, ...) means what it means on the device.`;
 
 /** A bad command-line option or config file value; `option` is what the user typed ("--qos", "config file x.json: mqtt_qos"). */
 export class UsageError extends Error {
+  // A field, not `this.name = ...`: Moddable freezes Error.prototype, so assigning "name" throws there.
+  override readonly name: string = "UsageError";
   readonly option: string;
   constructor(option: string, message: string) {
     super(`${option}: ${message}`);
-    this.name = "UsageError";
     this.option = option;
   }
 }

@@ -88,6 +88,8 @@ export interface FleetResult {
   peakAcceptsPerSecond: number;
   /** Connection attempts the dead broker refused during the downtime. */
   refusedWhileDown: number;
+  /** Connections the broker accepted in each second after the restart command. */
+  acceptsBySecond: number[];
 }
 
 interface Strategy {
@@ -145,6 +147,13 @@ async function runOnce(broker: MosquittoBroker, strategy: Strategy): Promise<Fle
       buckets.set(bucket, (buckets.get(bucket) ?? 0) + 1);
     }
     const peak = Math.max(0, ...buckets.values());
+    const acceptsBySecond: number[] = [];
+    for (const t of proxy.accepted) {
+      if (t < restartAt) continue;
+      const second = Math.floor((t - restartAt) / 1000);
+      while (acceptsBySecond.length <= second) acceptsBySecond.push(0);
+      acceptsBySecond[second]++;
+    }
     return {
       strategy: strategy.name,
       devices: DEVICES,
@@ -153,6 +162,7 @@ async function runOnce(broker: MosquittoBroker, strategy: Strategy): Promise<Fle
       medianReconnectMs: after[Math.floor(after.length / 2)],
       peakAcceptsPerSecond: (peak * 1000) / BUCKET_MS,
       refusedWhileDown,
+      acceptsBySecond,
     };
   } finally {
     await Promise.all(clients.map((client) => new Promise<void>((resolve) => client.end(resolve))));
@@ -194,6 +204,12 @@ export async function benchFleet(): Promise<FleetResult[]> {
       `${r.strategy.padEnd(46)}${r.allReconnectedMs.toFixed(0).padStart(11)}${r.medianReconnectMs.toFixed(0).padStart(11)}` +
         `${r.peakAcceptsPerSecond.toFixed(0).padStart(12)}${String(r.refusedWhileDown).padStart(20)}`,
     );
+  }
+  // A text chart of one run per strategy: accepted connections in each second after the restart, one # per 4.
+  console.log("accepts per second after the restart (first run of each; # = 4 connections)");
+  for (const r of results.filter((row, i) => results.findIndex((other) => other.strategy === row.strategy) === i)) {
+    console.log(r.strategy);
+    r.acceptsBySecond.forEach((count, second) => console.log(`  ${String(second).padStart(2)}-${String(second + 1).padEnd(2)} s ${String(count).padStart(4)} ${"#".repeat(Math.ceil(count / 4))}`));
   }
   return results;
 }

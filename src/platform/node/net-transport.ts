@@ -64,10 +64,16 @@ class NetTransport implements Transport {
 export function netTransport(options: NetTransportOptions): TransportFactory {
   return (handlers) => {
     const socket = options.tls
-      ? tls.connect({ host: options.host, port: options.port, ca: options.ca, servername: options.servername ?? options.host })
+      ? tls.connect({ host: options.host, port: options.port, ca: options.ca, servername: serverName(options) })
       : net.connect({ host: options.host, port: options.port });
     return new NetTransport(socket, handlers, options.tls ?? false, options.host);
   };
+}
+
+/** SNI carries host names only (RFC 6066): an IP address is verified against the certificate without it. */
+function serverName(options: NetTransportOptions): string | undefined {
+  if (options.servername !== undefined) return options.servername;
+  return net.isIP(options.host) === 0 ? options.host : undefined;
 }
 
 /** Socket errors rewritten so a user knows what to fix. */

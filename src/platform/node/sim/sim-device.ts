@@ -12,7 +12,6 @@ import type { SessionStore } from "../../../store/session-store";
 import type { Logger, TransportFactory } from "../../ports";
 import { openFileStore } from "../file-store";
 import { createNodeSensor } from "../sensors";
-import { deferredCommitView } from "./commit-view";
 import type { SimEvent } from "./events";
 import { PowerDomain } from "./power";
 
@@ -94,7 +93,7 @@ export class SimDevice {
       { config: this.spec.config, board: this.spec.board, boardFile: this.spec.boardFile },
       {
         clock: domain.clock,
-        store: deferredCommitView(store),
+        store,
         wallClock: () => Date.now(),
         logger,
         defaultDeviceId: "sim",
@@ -125,8 +124,6 @@ export class SimDevice {
         },
       },
     );
-    // The boot counter the sampler staged (its own commits only stage; see commit-view).
-    store.commit();
     if (!client) throw new Error("Device did not create its publisher");
     boot = { domain, store, client, device, readings, connected: false };
     this.current = boot;
@@ -144,7 +141,7 @@ export class SimDevice {
     this.checkTarget();
   }
 
-  /** Power cut and boot again: RAM state (pending readings, timers, socket) is lost; the data dir is kept. */
+  /** Power cut and boot again: RAM state (timers, socket) is lost; the data dir, pending readings included, is kept. */
   reboot(): void {
     if (this.finished || !this.current) return;
     this.current.domain.powerOff();

@@ -52,6 +52,7 @@ class Link {
   lastSent: number;
   lastReceived: number;
   pingDeadline = 0;
+  /** When each in-flight packet id was last written, oldest first (a re-send moves it to the end). */
   readonly sentAt = new Map<number, number>();
   readonly subscribing = new Map<number, Array<{ topic: string; qos: QoS }>>();
   readonly unsubscribing = new Map<number, string[]>();
@@ -396,6 +397,7 @@ export class MqttClient implements Publisher {
       return;
     }
     if (outcome.pubrel !== undefined) {
+      link.sentAt.delete(packetId); // keep the map in time order: the PUBREL is the newest write
       link.sentAt.set(packetId, this.deps.clock.now());
       this.stage({ type: PacketType.PUBREL, packetId });
     }
@@ -523,9 +525,13 @@ export class MqttClient implements Publisher {
   // -------------------------------------------------------------------------------------------
   // Time: one timer, always armed for the earliest deadline
 
+  /**
+   * Keeps one timer armed no later than the earliest deadline. A timer already due earlier is left alone: when it
+   * fires, onTimer checks every deadline against the clock and arms again, so a turn costs no timer churn.
+   */
   private armTimer(): void {
     const due = this.nextDeadline();
-    if (due === this.timerDue && this.timer !== undefined) return;
+    if (this.timer !== undefined && this.timerDue <= due) return;
     if (this.timer !== undefined) this.deps.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.timerDue = due;
@@ -547,7 +553,8 @@ export class MqttClient implements Publisher {
     const keepAliveMs = this.options.keepAliveSeconds * 1000;
     if (link.pingDeadline) due = Math.min(due, link.pingDeadline);
     else if (keepAliveMs > 0) due = Math.min(due, Math.min(link.lastSent, link.lastReceived) + keepAliveMs);
-    for (const sentAt of link.sentAt.values()) due = Math.min(due, sentAt + this.options.ackTimeoutMs);
+    const oldest = firstValue(link.sentAt);
+    if (oldest !== undefined) due = Math.min(due, oldest + this.options.ackTimeoutMs);
     return due;
   }
 
@@ -575,11 +582,13 @@ export class MqttClient implements Publisher {
       return;
     }
     for (const [packetId, sentAt] of link.sentAt) {
+      // Oldest first: the first entry decides.
       if (now - sentAt >= this.options.ackTimeoutMs) {
         // Resending on a live connection is not allowed in 3.1.1 (4.4): presume the link dead and resend after reconnect.
         this.dropLink("ack timeout", new Error(`no acknowledgement for packet id ${packetId} within ${this.options.ackTimeoutMs} ms`));
         return;
       }
+      break;
     }
     const keepAliveMs = this.options.keepAliveSeconds * 1000;
     if (keepAliveMs > 0 && !link.pingDeadline && now - Math.min(link.lastSent, link.lastReceived) >= keepAliveMs) {
@@ -655,6 +664,11 @@ export class MqttClient implements Publisher {
       }
     }
   }
+}
+
+function firstValue<K, V>(map: Map<K, V>): V | undefined {
+  for (const value of map.values()) return value;
+  return undefined;
 }
 
 /** Encodes packets into one buffer, so a turn costs one allocation and one transport write however many packets it carries. */

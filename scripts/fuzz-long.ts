@@ -1,5 +1,5 @@
 // The reliability fuzz properties (decoder and client incoming side) for a given duration with fresh random seeds,
-// printing runs per second and any counterexample. Usage: tsx scripts/fuzz-long.ts --minutes 10 [--no-workaround]
+// printing runs per second and any counterexample. Usage: tsx scripts/fuzz-long.ts --minutes 10 [--only decoder|client]
 import fc from "fast-check";
 import { clientProperty } from "../test/reliability/support/client-fuzz";
 import { decoderProperty } from "../test/reliability/support/decoder-fuzz";
@@ -13,32 +13,30 @@ interface Target {
   ms: number;
 }
 
-function parseArgs(argv: string[]): { minutes: number; workaround: boolean; only: string | undefined } {
+function parseArgs(argv: string[]): { minutes: number; only: string | undefined } {
   let minutes = 10;
-  let workaround = true;
   let only: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === "--minutes") minutes = Number(argv[++i]);
-    else if (arg === "--no-workaround") workaround = false;
     else if (arg === "--only") only = argv[++i];
-    else throw new Error(`unknown argument "${arg}"; usage: fuzz-long.ts --minutes N [--no-workaround] [--only decoder|client]`);
+    else throw new Error(`unknown argument "${arg}"; usage: fuzz-long.ts --minutes N [--only decoder|client]`);
   }
   if (!Number.isFinite(minutes) || minutes <= 0) throw new Error(`--minutes must be a positive number, got ${minutes}`);
-  return { minutes, workaround, only };
+  return { minutes, only };
 }
 
 const args = parseArgs(process.argv.slice(2));
 const targets: Target[] = [
   { name: "decoder", property: () => decoderProperty() as fc.IPropertyWithHooks<[unknown]>, runsPerBatch: 2000, runs: 0, failures: 0, ms: 0 },
-  { name: "client", property: () => clientProperty(args.workaround) as fc.IPropertyWithHooks<[unknown]>, runsPerBatch: 500, runs: 0, failures: 0, ms: 0 },
+  { name: "client", property: () => clientProperty() as fc.IPropertyWithHooks<[unknown]>, runsPerBatch: 500, runs: 0, failures: 0, ms: 0 },
 ].filter((t) => args.only === undefined || t.name === args.only);
 
 const started = Date.now();
 const deadline = started + args.minutes * 60_000;
 let lastReport = started;
 let batch = 0;
-console.log(`fuzz-long: ${args.minutes} min, targets ${targets.map((t) => t.name).join(", ")}, known-bug workaround ${args.workaround ? "on" : "off"}`);
+console.log(`fuzz-long: ${args.minutes} min, targets ${targets.map((t) => t.name).join(", ")}`);
 
 while (Date.now() < deadline) {
   const target = targets[batch++ % targets.length];

@@ -1,10 +1,15 @@
-// How the session is laid out in the SessionStore: one key per outgoing message, plus small records for ids and subscriptions.
+// How the session is laid out in the SessionStore: one key per outgoing message (written once), one small flight record
+// per message in flight (its packet id and QoS state), plus small records for ids and subscriptions.
+// Splitting the flight state from the message means sending or acknowledging rewrites 4 bytes, not the payload:
+// half the flash written per QoS 1/2 message, and less work per message on any store.
 import { StorageError } from "../errors";
+import type { SessionStore } from "../store/session-store";
 import type { QoS } from "./constants";
 import { OutState } from "./qos-flow";
 import { decodeUtf8, utf8Length, writeUtf8 } from "./utf8";
 
 export const MESSAGE_PREFIX = "o/";
+export const FLIGHT_PREFIX = "f/";
 export const META_KEY = "s/meta";
 export const INCOMING_QOS2_KEY = "s/in2";
 export const SUBSCRIPTIONS_KEY = "s/subs";
@@ -25,44 +30,90 @@ export interface OutgoingMessage {
 
 /** Message ids sort as fixed-width base-36 keys ("o/0000002s"), so list() returns them in publish order. */
 export function messageKey(messageId: number): string {
-  return MESSAGE_PREFIX + messageId.toString(36).padStart(8, "0");
+  return MESSAGE_PREFIX + idSuffix(messageId);
 }
 
+export function flightKey(messageId: number): string {
+  return FLIGHT_PREFIX + idSuffix(messageId);
+}
+
+function idSuffix(messageId: number): string {
+  return messageId.toString(36).padStart(8, "0");
+}
+
+function idOfKey(key: string, prefix: string): number {
+  const id = parseInt(key.slice(prefix.length), 36);
+  if (!Number.isSafeInteger(id) || id < 1) throw new StorageError("stored key does not name a message id; clear the device's session store", key);
+  return id;
+}
+
+/** The message record: what was published. It never changes while the message is stored. */
 export function encodeMessage(message: OutgoingMessage): Uint8Array {
   const topicLength = utf8Length(message.topic);
-  const bytes = new Uint8Array(6 + topicLength + message.payload.length);
+  const bytes = new Uint8Array(4 + topicLength + message.payload.length);
   bytes[0] = RECORD_VERSION;
-  bytes[1] = message.qos | (message.retain ? 4 : 0) | (message.state << 3);
-  bytes[2] = message.packetId >> 8;
-  bytes[3] = message.packetId & 0xff;
-  bytes[4] = topicLength >> 8;
-  bytes[5] = topicLength & 0xff;
-  writeUtf8(bytes, 6, message.topic);
-  bytes.set(message.payload, 6 + topicLength);
+  bytes[1] = message.qos | (message.retain ? 4 : 0);
+  bytes[2] = topicLength >> 8;
+  bytes[3] = topicLength & 0xff;
+  writeUtf8(bytes, 4, message.topic);
+  bytes.set(message.payload, 4 + topicLength);
   return bytes;
 }
 
+/** Decodes a message record as queued (state and packet id come from its flight record, if any). */
 export function decodeMessage(key: string, bytes: Uint8Array): OutgoingMessage {
-  const messageId = parseInt(key.slice(MESSAGE_PREFIX.length), 36);
-  if (bytes.length < 6 || bytes[0] !== RECORD_VERSION || !Number.isFinite(messageId)) {
+  const messageId = idOfKey(key, MESSAGE_PREFIX);
+  if (bytes.length < 4 || bytes[0] !== RECORD_VERSION) {
     throw new StorageError("stored message record is not in a known format; clear the device's session store", key);
   }
   const qos = (bytes[1] & 3) as QoS;
-  const state = (bytes[1] >> 3) as OutState;
-  const packetId = (bytes[2] << 8) | bytes[3];
-  const topicLength = (bytes[4] << 8) | bytes[5];
-  if (qos > 2 || state > OutState.AwaitPubcomp || 6 + topicLength > bytes.length || (state !== OutState.Queued) !== (packetId !== 0)) {
+  const topicLength = (bytes[2] << 8) | bytes[3];
+  if (qos > 2 || (bytes[1] & ~7) !== 0 || 4 + topicLength > bytes.length) {
     throw new StorageError("stored message record is inconsistent; clear the device's session store", key);
   }
   return {
     messageId,
-    topic: decodeUtf8(bytes, 6, 6 + topicLength, "STORE", "topic"),
-    payload: bytes.slice(6 + topicLength),
+    topic: decodeUtf8(bytes, 4, 4 + topicLength, "STORE", "topic"),
+    payload: bytes.slice(4 + topicLength),
     qos,
     retain: (bytes[1] & 4) !== 0,
-    state,
-    packetId,
+    state: OutState.Queued,
+    packetId: 0,
   };
+}
+
+/** The flight record: [version, state, packet id]. */
+export function encodeFlight(message: OutgoingMessage): Uint8Array {
+  return new Uint8Array([RECORD_VERSION, message.state, message.packetId >> 8, message.packetId & 0xff]);
+}
+
+function applyFlight(key: string, bytes: Uint8Array, message: OutgoingMessage): void {
+  const state = bytes[1] as OutState;
+  const packetId = (bytes[2] << 8) | bytes[3];
+  const legal = message.qos === 1 ? state === OutState.AwaitPuback : state === OutState.AwaitPubrec || state === OutState.AwaitPubcomp;
+  if (bytes.length !== 4 || bytes[0] !== RECORD_VERSION || packetId === 0 || !legal) {
+    throw new StorageError(`stored flight record is inconsistent with its QoS ${message.qos} message; clear the device's session store`, key);
+  }
+  message.state = state;
+  message.packetId = packetId;
+}
+
+/**
+ * Every stored outgoing message in publish order, with its flight state applied. A flight record without its message
+ * cannot be written by the session (both go in one commit) and is reported, like any inconsistency.
+ */
+export function readStoredMessages(store: SessionStore): OutgoingMessage[] {
+  const byId = new Map<number, OutgoingMessage>();
+  for (const key of store.list(MESSAGE_PREFIX)) {
+    const message = decodeMessage(key, store.get(key) as Uint8Array);
+    byId.set(message.messageId, message);
+  }
+  for (const key of store.list(FLIGHT_PREFIX)) {
+    const message = byId.get(idOfKey(key, FLIGHT_PREFIX));
+    if (!message) throw new StorageError("stored flight record has no message; clear the device's session store", key);
+    applyFlight(key, store.get(key) as Uint8Array, message);
+  }
+  return Array.from(byId.values());
 }
 
 export interface SessionMeta {
@@ -85,13 +136,26 @@ export function decodeJson(key: string, bytes: Uint8Array): unknown {
   }
 }
 
+/** [version, next message id as 6 bytes, next packet id as 2 bytes], big-endian. */
+export function encodeMeta(meta: SessionMeta): Uint8Array {
+  const bytes = new Uint8Array(9);
+  bytes[0] = RECORD_VERSION;
+  let id = meta.nextMessageId;
+  for (let i = 6; i >= 1; i--) {
+    bytes[i] = id % 256;
+    id = Math.floor(id / 256);
+  }
+  bytes[7] = meta.nextPacketId >> 8;
+  bytes[8] = meta.nextPacketId & 0xff;
+  return bytes;
+}
+
 export function decodeMeta(bytes: Uint8Array | undefined): SessionMeta {
   if (!bytes) return { nextMessageId: 1, nextPacketId: 1 };
-  const value = decodeJson(META_KEY, bytes) as Partial<SessionMeta> | null;
-  if (!value || !Number.isSafeInteger(value.nextMessageId) || !Number.isInteger(value.nextPacketId)) {
-    throw new StorageError("session meta record is malformed", META_KEY);
-  }
-  return { nextMessageId: value.nextMessageId as number, nextPacketId: value.nextPacketId as number };
+  if (bytes.length !== 9 || bytes[0] !== RECORD_VERSION) throw new StorageError("session meta record is malformed", META_KEY);
+  let nextMessageId = 0;
+  for (let i = 1; i <= 6; i++) nextMessageId = nextMessageId * 256 + bytes[i];
+  return { nextMessageId, nextPacketId: (bytes[7] << 8) | bytes[8] };
 }
 
 export function encodeIds(ids: Iterable<number>): Uint8Array {

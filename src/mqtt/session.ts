@@ -8,8 +8,8 @@ import { PacketIdAllocator } from "./packet-ids";
 import type { Packet, PublishPacket } from "./packets";
 import { OutState, applyAck, stateAfterSend, type OutgoingAckType } from "./qos-flow";
 import {
-  INCOMING_QOS2_KEY, MESSAGE_PREFIX, META_KEY, SUBSCRIPTIONS_KEY, decodeIds, decodeJson, decodeMessage, decodeMeta,
-  encodeIds, encodeJson, encodeMessage, messageKey, type OutgoingMessage,
+  INCOMING_QOS2_KEY, META_KEY, SUBSCRIPTIONS_KEY, decodeIds, decodeJson, decodeMeta, encodeFlight, encodeIds, encodeJson, encodeMeta,
+  encodeMessage, flightKey, messageKey, readStoredMessages, type OutgoingMessage,
 } from "./session-records";
 import { utf8Length } from "./utf8";
 
@@ -52,8 +52,7 @@ export class Session {
     const meta = decodeMeta(store.get(META_KEY));
     this.nextMessageId = meta.nextMessageId;
     this.packetIds = new PacketIdAllocator(meta.nextPacketId);
-    for (const key of store.list(MESSAGE_PREFIX)) {
-      const message = decodeMessage(key, store.get(key) as Uint8Array);
+    for (const message of readStoredMessages(store)) {
       this.track(message);
       if (message.messageId >= this.nextMessageId) this.nextMessageId = message.messageId + 1;
     }
@@ -103,7 +102,7 @@ export class Session {
     }
     const message: OutgoingMessage = { messageId: this.nextMessageId++, topic, payload, qos, retain, state: OutState.Queued, packetId: 0 };
     this.track(message);
-    this.persist(message);
+    this.store.put(messageKey(message.messageId), encodeMessage(message));
     this.persistMeta();
     return { message, dropped };
   }
@@ -128,7 +127,7 @@ export class Session {
     message.state = stateAfterSend(message.qos);
     this.byPacketId.set(message.packetId, message);
     this.inflight++;
-    this.persist(message);
+    this.persistFlight(message);
     this.persistMeta();
     packet.packetId = message.packetId;
     return packet;
@@ -150,7 +149,7 @@ export class Session {
     }
     if (transition.to !== message.state) {
       message.state = transition.to;
-      this.persist(message);
+      this.persistFlight(message);
     }
     return transition.sendPubrel ? { pubrel: packetId } : {};
   }
@@ -167,7 +166,7 @@ export class Session {
         if (message.state === OutState.Queued) continue;
         message.state = OutState.Queued;
         message.packetId = 0;
-        this.persist(message);
+        this.store.delete(flightKey(message.messageId));
         requeued.push(message);
       }
       this.queue = requeued.concat(this.queue.slice(this.head));
@@ -227,7 +226,7 @@ export class Session {
   /** Makes every change since the last commit durable, atomically. */
   commit(): void {
     if (this.metaDirty) {
-      this.store.put(META_KEY, encodeJson({ nextMessageId: this.nextMessageId, nextPacketId: this.packetIds.cursor }));
+      this.store.put(META_KEY, encodeMeta({ nextMessageId: this.nextMessageId, nextPacketId: this.packetIds.cursor }));
       this.metaDirty = false;
     }
     this.store.commit();
@@ -270,12 +269,13 @@ export class Session {
     if (message.state !== OutState.Queued) {
       this.byPacketId.delete(message.packetId);
       this.inflight--;
+      this.store.delete(flightKey(message.messageId));
     }
     this.store.delete(messageKey(message.messageId));
   }
 
-  private persist(message: OutgoingMessage): void {
-    this.store.put(messageKey(message.messageId), encodeMessage(message));
+  private persistFlight(message: OutgoingMessage): void {
+    this.store.put(flightKey(message.messageId), encodeFlight(message));
   }
 
   /** The counters go to the store with the next commit, once however many messages moved them. */

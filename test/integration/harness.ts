@@ -111,7 +111,7 @@ export class Witness {
     let witness: Witness | undefined;
     const client = new MqttClient(
       { clientId, keepAliveSeconds: 10, backoffBaseMs: 20, backoffCapMs: 200, connectTimeoutMs: 5_000 },
-      { transport: netTransport({ host: "127.0.0.1", port }), clock: onTimeClock(), store: new MemoryStore(), random: Math.random },
+      { transport: netTransport({ host: "127.0.0.1", port }), clock: gatedClock(), store: new MemoryStore(), random: Math.random },
       {
         onConnect: () => {
           if (witness) witness.connects++;
@@ -209,7 +209,7 @@ export class Publisher {
       this.transports.add(link);
       return link;
     };
-    const clock = onTimeClock(() => this.alive);
+    const clock = gatedClock(() => this.alive);
     this.client = new MqttClient(
       {
         clientId: options.clientId,
@@ -282,29 +282,14 @@ export class Publisher {
   }
 }
 
-/**
- * nodeClock whose timers never fire before now() has reached their due time, and do nothing once `alive()` is false.
- * Node fires a timer against the event loop's cached time, which lags performance.now() by however long the current
- * turn has run, so a timer can fire a few ms "early" by the clock's own reading. MqttClient (as of be43aaf) then
- * finds `now < reconnectAt` in the "waiting" state and, having no link, never re-arms: it stays disconnected for
- * good. Reported to the client's owner; until nodeClock or the client handles it, these tests wait out the
- * remainder here so that they measure delivery, not that hang.
- */
-export function onTimeClock(alive: () => boolean = () => true): Clock {
+/** nodeClock whose callbacks do nothing once `alive()` is false: a "powered off" client must not act again. */
+export function gatedClock(alive: () => boolean = () => true): Clock {
   return {
     now: nodeClock.now,
-    setTimeout: (callback, ms) => {
-      const due = nodeClock.now() + ms;
-      const handle: { timer?: unknown } = {};
-      const fire = () => {
-        const left = due - nodeClock.now();
-        if (left > 0) handle.timer = nodeClock.setTimeout(fire, Math.ceil(left));
-        else if (alive()) callback();
-      };
-      handle.timer = nodeClock.setTimeout(fire, ms);
-      return handle;
-    },
-    clearTimeout: (handle) => nodeClock.clearTimeout((handle as { timer?: unknown }).timer),
+    setTimeout: (callback, ms) => nodeClock.setTimeout(() => {
+      if (alive()) callback();
+    }, ms),
+    clearTimeout: (handle) => nodeClock.clearTimeout(handle),
   };
 }
 

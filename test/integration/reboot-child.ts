@@ -4,14 +4,14 @@
 import { MqttClient } from "../../src/mqtt/client";
 import { openFileStore } from "../../src/platform/node/file-store";
 import { netTransport } from "../../src/platform/node/net-transport";
-import { onTimeClock, SENTINEL } from "./harness";
+import { gatedClock, SENTINEL } from "./harness";
 
 if (process.argv[1]?.endsWith("reboot-child.ts")) {
   const [dir, port, clientId, topic, mode, count] = process.argv.slice(2);
   let finish: (() => void) | undefined;
   const client = new MqttClient(
     { clientId, keepAliveSeconds: 10, backoffBaseMs: 20, backoffCapMs: 200, queueMaxMessages: 5_000, queueMaxBytes: 1024 * 1024 },
-    { transport: netTransport({ host: "127.0.0.1", port: Number(port) }), clock: onTimeClock(), store: openFileStore(dir, { fsync: false }), random: Math.random },
+    { transport: netTransport({ host: "127.0.0.1", port: Number(port) }), clock: gatedClock(), store: openFileStore(dir, { fsync: false }), random: Math.random },
     {
       onError: (error) => process.stderr.write(`${error.message}\n`),
       onDelivered: () => finish?.(),

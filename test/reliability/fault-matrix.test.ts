@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { MqttClient } from "../../src/mqtt/client";
 import type { QoS } from "../../src/mqtt/constants";
-import { MESSAGE_PREFIX } from "../../src/mqtt/session-records";
+import { FLIGHT_PREFIX, MESSAGE_PREFIX } from "../../src/mqtt/session-records";
 import { JournaledStore } from "../../src/store/journaled-store";
 import { MemoryStore } from "../../src/store/memory-store";
 import type { SessionStore } from "../../src/store/session-store";
@@ -165,6 +165,7 @@ function verify(s: Scenario, o: Outcome): void {
   // The store reopens cleanly (CRC-checked for the journaled store) and holds no message any more.
   const store = o.reopen();
   expect(store.list(MESSAGE_PREFIX), `${label}: messages left in the store`).toEqual([]);
+  expect(store.list(FLIGHT_PREFIX), `${label}: flight records left in the store`).toEqual([]);
   const client = new MqttClient({ clientId: "dev-1" }, { transport: new ScriptedBroker().transport, clock: new FakeClock(), store, random: () => 0.5 });
   expect(client.queueStats().depth).toBe(0);
 }

@@ -2,11 +2,11 @@
 // with K QoS 1/2 messages queued takes a hostile broker's byte stream, then a well-behaved broker must get all K.
 import fc from "fast-check";
 import { ConnectionRefusedError, ProtocolError } from "../../../src/errors";
-import { PacketDecoder, encode } from "../../../src/mqtt/codec";
+import { encode } from "../../../src/mqtt/codec";
 import { PacketType, SUBACK_FAILURE, type QoS } from "../../../src/mqtt/constants";
 import type { Packet } from "../../../src/mqtt/packets";
 import { OutState } from "../../../src/mqtt/qos-flow";
-import { MESSAGE_PREFIX, decodeMessage } from "../../../src/mqtt/session-records";
+import { FLIGHT_PREFIX, MESSAGE_PREFIX, readStoredMessages } from "../../../src/mqtt/session-records";
 import { makeClient } from "../../client/harness";
 import { anyPacket } from "../../support/codec-arbitraries";
 import type { ScriptedLink } from "../../support/scripted-broker";
@@ -27,32 +27,6 @@ export const FUZZ_CLIENT_OPTIONS = {
 };
 
 const SUBSCRIPTION = "cmd/#";
-
-/**
- * Known client bug (see docs/reliability.md, "Findings"): when one chunk holds a whole packet the client must reject
- * (e.g. PINGREQ) followed by bytes the decoder rejects, the first ProtocolError escapes from onData. While it is open,
- * `workAroundKnownBugs` splits such a chunk after its last whole packet, so the fuzz keeps looking for new bugs;
- * scripts/fuzz-long.ts --no-workaround runs without it (and finds this bug within seconds).
- */
-export function splitBeforeDecodeErrors(chunks: Uint8Array[], probe: PacketDecoder): Uint8Array[] {
-  // A reference decoder in the client decoder's state, fed byte by byte, finds where packets end and where the stream breaks.
-  const out: Uint8Array[] = [];
-  for (const chunk of chunks) {
-    let lastEnd = 0;
-    let failed = false;
-    for (let i = 0; i < chunk.length && !failed; i++) {
-      try {
-        probe.push(chunk.subarray(i, i + 1), () => (lastEnd = i + 1));
-      } catch {
-        failed = true;
-      }
-    }
-    if (failed && lastEnd > 0) out.push(chunk.subarray(0, lastEnd), chunk.subarray(lastEnd));
-    else out.push(chunk);
-    if (failed) break;
-  }
-  return out;
-}
 
 /** Packets a broker might send, with ids mostly from the small range the client is using, so they hit its state. */
 const smallId = fc.integer({ min: 1, max: 6 });
@@ -139,20 +113,18 @@ function encodeLength(value: number): number[] {
  * K messages is reported delivered exactly once and the store is empty; the broker's witness got each message that
  * the hostile broker had not taken ownership of (acknowledged), QoS 2 ones exactly once.
  */
-export function checkClientCase(c: ClientCase, workAroundKnownBugs = true): void {
+export function checkClientCase(c: ClientCase): void {
   const { client, broker, clock, store, seen } = makeClient(FUZZ_CLIENT_OPTIONS);
   const K = c.qos.length;
   const texts = new Map<number, string>();
   client.subscribe(SUBSCRIPTION, 1, () => {});
   client.start();
   const opened = new WeakSet<ScriptedLink>();
-  const probes = new WeakMap<ScriptedLink, PacketDecoder>();
   const open = (): ScriptedLink | undefined => {
     if (broker.attempts === 0) return undefined;
     const link = broker.link;
     if (!opened.has(link)) {
       opened.add(link);
-      probes.set(link, new PacketDecoder({ maxPacketSize: FUZZ_CLIENT_OPTIONS.maxPacketSize }));
       link.open();
     }
     return link.closed ? undefined : link;
@@ -195,8 +167,7 @@ export function checkClientCase(c: ClientCase, workAroundKnownBugs = true): void
   const deliver = (chunks: Uint8Array[]): void => {
     const link = open();
     if (!link) return;
-    const parts = workAroundKnownBugs ? splitBeforeDecodeErrors(chunks, probes.get(link) as PacketDecoder) : chunks;
-    for (const chunk of parts) {
+    for (const chunk of chunks) {
       if (link.closed) break;
       guarded("onData", () => link.sendBytes(chunk.slice()));
     }
@@ -249,10 +220,7 @@ export function checkClientCase(c: ClientCase, workAroundKnownBugs = true): void
   // Takeover. Nothing lost: each message was either reported delivered or is in the store.
   const deliveredBefore = new Set(seen.delivered.map((d) => d.messageId));
   const stored = new Map<number, number>();
-  for (const key of store.list(MESSAGE_PREFIX)) {
-    const message = decodeMessage(key, store.get(key) as Uint8Array);
-    stored.set(message.messageId, message.state);
-  }
+  for (const message of readStoredMessages(store)) stored.set(message.messageId, message.state);
   for (const id of texts.keys()) {
     check(deliveredBefore.has(id) !== stored.has(id), `message ${id} is ${deliveredBefore.has(id) ? "both delivered and stored" : "neither delivered nor stored: lost"}`);
   }
@@ -267,7 +235,7 @@ export function checkClientCase(c: ClientCase, workAroundKnownBugs = true): void
   }
   invariants();
   check(seen.delivered.length === K, `${K - seen.delivered.length} of ${K} messages never delivered after the good broker took over`);
-  check(store.list(MESSAGE_PREFIX).length === 0, "store still holds messages");
+  check(store.list(MESSAGE_PREFIX).length === 0 && store.list(FLIGHT_PREFIX).length === 0, "store still holds messages or flight records");
   const counts = model.counts();
   for (const [id, state] of stored) {
     const text = texts.get(id) as string;
@@ -279,5 +247,4 @@ export function checkClientCase(c: ClientCase, workAroundKnownBugs = true): void
   }
 }
 
-export const clientProperty = (workAroundKnownBugs = true): fc.IPropertyWithHooks<[ClientCase]> =>
-  fc.property(clientCase, (c) => checkClientCase(c, workAroundKnownBugs));
+export const clientProperty = (): fc.IPropertyWithHooks<[ClientCase]> => fc.property(clientCase, (c) => checkClientCase(c));

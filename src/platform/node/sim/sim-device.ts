@@ -4,7 +4,7 @@ import { Device } from "../../../app/device";
 import type { ClientOptions, MessageHandler, PublishOptions, Publisher } from "../../../mqtt/client-api";
 import { MqttClient } from "../../../mqtt/client";
 import type { QoS } from "../../../mqtt/constants";
-import { decodeMessage, MESSAGE_PREFIX } from "../../../mqtt/session-records";
+import { readStoredMessages } from "../../../mqtt/session-records";
 import { STATUS_OFFLINE } from "../../../sampler/device-topics";
 import { decodeTelemetry } from "../../../sampler/payload";
 import type { Sensor } from "../../../sensors/sensor";
@@ -263,10 +263,7 @@ export class SimDevice {
 /** Readings per queued telemetry message left in the store by an earlier boot (read-only look at the session records). */
 function queuedReadings(store: SessionStore): Map<number, number> {
   const out = new Map<number, number>();
-  for (const key of store.list(MESSAGE_PREFIX)) {
-    const bytes = store.get(key);
-    if (!bytes) continue;
-    const message = decodeMessage(key, bytes);
+  for (const message of readStoredMessages(store)) {
     if (!message.topic.endsWith("/telemetry")) continue;
     try {
       out.set(message.messageId, decodeTelemetry(message.payload).readings.length);

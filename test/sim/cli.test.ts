@@ -62,6 +62,13 @@ describe("xs-mqtt-sim command line", () => {
     expect(ledger.duplicates("sim-1")).toEqual([]);
   }, 120_000);
 
+  it("--json at QoS 0: every reading counted delivered (a QoS 0 delivery is reported inside publish())", async () => {
+    const { code, sim } = await runSim(["--json", "--qos", "0", "--samples", "8", "--interval-ms", "100", "--board", EVERY_SAMPLE_BOARD, "--data-dir", path.join(dir, "qos0")], 60_000);
+    expect(code, sim.stderr).toBe(0);
+    const delivered = sim.events.filter((e) => e.event === "delivered" && String(e.topic).endsWith("/telemetry"));
+    expect(delivered.reduce((n, e) => n + Number(e.readings), 0)).toBe(8);
+  }, 90_000);
+
   it("--drop-link-every on the embedded broker: every seq still arrives (QoS 1)", async () => {
     const { code, sim } = await runSim(
       ["--json", "--qos", "1", "--samples", "30", "--interval-ms", "100", "--board", EVERY_SAMPLE_BOARD, "--drop-link-every", "400", "--data-dir", path.join(dir, "drop")],

@@ -56,6 +56,8 @@ export class SimDevice {
   finished = false;
   private current: Boot | undefined;
   private everConnected = false;
+  /** The telemetry publish() in progress: its reading count, and whether its delivery was reported inside it. */
+  private publishing: { readings: number; delivered: boolean } | undefined;
 
   constructor(private readonly spec: SimDeviceSpec) {}
 
@@ -104,7 +106,11 @@ export class SimDevice {
             onDisconnect: ({ reason, error, willReconnectInMs }) => this.onDisconnect(boot, error ? `${reason}: ${error.message}` : reason, willReconnectInMs),
             onDelivered: (info) => {
               if (!boot || this.current !== boot) return;
-              const count = boot.readings.get(info.messageId) ?? 0;
+              let count = boot.readings.get(info.messageId) ?? 0;
+              if (this.publishing && !boot.readings.has(info.messageId)) {
+                count = this.publishing.readings;
+                this.publishing.delivered = true;
+              }
               boot.readings.delete(info.messageId);
               this.delivered += count;
               this.spec.emit({ event: "delivered", device: this.id, topic: info.topic, qos: info.qos, readings: count });
@@ -201,15 +207,23 @@ export class SimDevice {
   private countingPublisher(client: MqttClient, currentBoot: () => Boot | undefined): Publisher {
     return {
       publish: (topic: string, payload: Uint8Array | string, options?: PublishOptions): number => {
-        const messageId = client.publish(topic, payload, options);
         const boot = currentBoot();
-        if (boot && topic === boot.device.topics.telemetry && typeof payload !== "string") {
-          const batch = decodeTelemetry(payload);
-          const first = batch.readings[0];
-          const last = batch.readings[batch.readings.length - 1];
-          boot.readings.set(messageId, batch.readings.length);
-          this.taken += batch.readings.length;
-          this.spec.emit({ event: "reading", device: this.id, sensor: batch.sensor, first: first.seq, last: last.seq, values: last.values });
+        const batch = boot && topic === boot.device.topics.telemetry && typeof payload !== "string" ? decodeTelemetry(payload) : undefined;
+        // At QoS 0 on a live link the client reports the delivery from inside publish(), before its id is known here.
+        this.publishing = { readings: batch?.readings.length ?? 0, delivered: false };
+        let messageId: number;
+        try {
+          messageId = client.publish(topic, payload, options);
+        } finally {
+          const publishing = this.publishing;
+          this.publishing = undefined;
+          if (boot && batch) {
+            if (!publishing.delivered) boot.readings.set(messageId!, batch.readings.length);
+            const first = batch.readings[0];
+            const last = batch.readings[batch.readings.length - 1];
+            this.taken += batch.readings.length;
+            this.spec.emit({ event: "reading", device: this.id, sensor: batch.sensor, first: first.seq, last: last.seq, values: last.values });
+          }
         }
         return messageId;
       },

@@ -1,4 +1,5 @@
 // Parses and validates the flat firmware config (strings from mcconfig or typed values), reporting every bad key at once.
+import { closest } from "./closest";
 import { ConfigError } from "../errors";
 import { parseDeadband } from "../sampler/deadband";
 import { CONFIG_DEFAULTS, CONFIG_KEYS, MQTT_PORT, MQTT_TLS_PORT, type ConfigKey, type FirmwareConfig } from "./defaults";
@@ -145,31 +146,7 @@ function isConfigKey(key: string): key is ConfigKey {
   return Object.prototype.hasOwnProperty.call(CHECKS, key);
 }
 
-/** The known key closest by edit distance (ignoring case and '.'/'-' vs '_'), when close enough to be a typo. */
+/** The known key closest to a typo (ignoring case and '.'/'-' vs '_'). */
 function nearestKey(key: string): string | undefined {
-  const wanted = key.toLowerCase().replace(/[.-]/g, "_");
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of CONFIG_KEYS) {
-    const d = editDistance(wanted, candidate);
-    if (d < bestDistance) {
-      bestDistance = d;
-      best = candidate;
-    }
-  }
-  return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous: number[] = [];
-  for (let j = 0; j <= b.length; j++) previous.push(j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1;
-      current.push(Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost));
-    }
-    previous = current;
-  }
-  return previous[b.length];
+  return closest(key.toLowerCase().replace(/[.-]/g, "_"), CONFIG_KEYS, Math.max(2, Math.floor(key.length / 3)));
 }

@@ -1,4 +1,5 @@
 // The simulator's command line: parses argv and the --config file into the firmware's flat config keys plus the simulator's own options.
+import { closest } from "../../../config/closest";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { ConfigKey, FirmwareConfig } from "../../../config/defaults";
@@ -279,27 +280,7 @@ function stripBrackets(host: string): string {
 }
 
 function nearest(option: string): string | undefined {
-  const all = [...VALUE_OPTIONS, ...FLAG_OPTIONS];
-  let best: string | undefined;
-  let bestScore = Infinity;
-  for (const candidate of all) {
-    const d = distance(option, candidate);
-    if (d < bestScore) {
-      bestScore = d;
-      best = candidate;
-    }
-  }
-  return bestScore <= 3 ? best : undefined;
-}
-
-function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur.push(Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1)));
-    prev = cur;
-  }
-  return prev[b.length];
+  return closest(option, [...VALUE_OPTIONS, ...FLAG_OPTIONS], 3);
 }
 
 /** Config for device `index` (1-based) of a fleet: its own id and seed. */

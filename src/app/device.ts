@@ -49,6 +49,8 @@ export class Device {
   readonly sampler: Sampler;
   private readonly platform: DevicePlatform;
   private healthTimer: TimerHandle | undefined;
+  /** The birth (and discovery) found the queue full: sent once a delivery frees room, never at a reading's expense. */
+  private announcePending = false;
 
   /** Throws ConfigErrors / BoardError before touching any sensor or the network. */
   constructor(input: DeviceInput, platform: DevicePlatform) {
@@ -83,11 +85,24 @@ export class Device {
 
   /** The platform calls this from the client's onConnect: birth message, discovery, then queued batches go out. */
   onConnect(): void {
-    this.safePublish(this.topics.status, STATUS_ONLINE, true);
-    if (this.config.ha_discovery) {
-      for (const m of discoveryMessages(this.board, this.deviceId, this.topics, this.config.ha_prefix)) this.safePublish(m.topic, m.payload, true);
-    }
+    this.announcePending = !this.announce();
     this.sampler.setOnline(true);
+  }
+
+  /** The platform calls this from the client's onDelivered: room was freed, so a refused birth can go now. */
+  onDelivered(): void {
+    if (this.announcePending) this.announcePending = !this.announce();
+  }
+
+  /** Queues the retained birth and discovery messages; false when the full queue refused one of them. */
+  private announce(): boolean {
+    let queued = this.safePublish(this.topics.status, STATUS_ONLINE, true);
+    if (this.config.ha_discovery) {
+      for (const m of discoveryMessages(this.board, this.deviceId, this.topics, this.config.ha_prefix)) {
+        if (queued) queued = this.safePublish(m.topic, m.payload, true);
+      }
+    }
+    return queued;
   }
 
   /** The platform calls this from the client's onDisconnect. */
@@ -113,11 +128,17 @@ export class Device {
     }, this.config.health_s * 1000);
   }
 
-  private safePublish(topic: string, payload: string | Uint8Array, retain: boolean): void {
+  /**
+   * Status, discovery and replies never push queued readings out of a full queue (evict: false): they are refused
+   * instead, and the refusal is logged. Returns whether the message was queued.
+   */
+  private safePublish(topic: string, payload: string | Uint8Array, retain: boolean): boolean {
     try {
-      this.publisher.publish(topic, typeof payload === "string" ? encodeUtf8(payload) : payload, { qos: this.config.mqtt_qos, retain });
+      this.publisher.publish(topic, typeof payload === "string" ? encodeUtf8(payload) : payload, { qos: this.config.mqtt_qos, retain, evict: false });
+      return true;
     } catch (error) {
       this.platform.logger?.warn(`publish to ${topic} refused: ${error instanceof Error ? error.message : String(error)}`);
+      return false;
     }
   }
 }

@@ -38,7 +38,10 @@ export class Firmware {
             observers.onDisconnect?.(info);
           },
           onMessage: observers.onMessage,
-          onDelivered: observers.onDelivered,
+          onDelivered: (info) => {
+            this.device.onDelivered();
+            observers.onDelivered?.(info);
+          },
           onDropped: observers.onDropped,
           onError: observers.onError,
         });

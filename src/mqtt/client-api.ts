@@ -105,6 +105,11 @@ export type ClientState = "idle" | "connecting" | "connected" | "waiting" | "sto
 export interface PublishOptions {
   qos?: QoS;
   retain?: boolean;
+  /**
+   * false: when the queue is full, refuse this message (QueueFullError) rather than drop older ones by the drop policy.
+   * For messages worth less than what is queued (status, discovery, replies). Default true.
+   */
+  evict?: boolean;
 }
 
 export type MessageHandler = (message: IncomingMessage) => void;

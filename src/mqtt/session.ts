@@ -85,14 +85,14 @@ export class Session {
    * Adds a message at the end of the queue. When the queue is full, the drop policy picks victims among
    * messages not yet in flight (those are bounded by the window and may already be at the broker).
    */
-  enqueue(topic: string, payload: Uint8Array, qos: QoS, retain: boolean): { message: OutgoingMessage; dropped: OutgoingMessage[] } {
+  enqueue(topic: string, payload: Uint8Array, qos: QoS, retain: boolean, evict = true): { message: OutgoingMessage; dropped: OutgoingMessage[] } {
     const size = messageSize(topic, payload);
     if (size > this.limits.queueMaxBytes) {
       throw new QueueFullError(`a message of ${size} bytes can never fit the queue limit of ${this.limits.queueMaxBytes} bytes (queueMaxBytes)`);
     }
     const dropped: OutgoingMessage[] = [];
     while (this.messages.size + 1 > this.limits.queueMaxMessages || this.storedBytes + size > this.limits.queueMaxBytes) {
-      if (this.limits.dropPolicy === "reject-new") {
+      if (this.limits.dropPolicy === "reject-new" || !evict) {
         throw new QueueFullError(`queue is full (${this.messages.size} messages, ${this.storedBytes} bytes); message to "${topic}" refused`);
       }
       const victim = this.pickVictim();

@@ -137,3 +137,26 @@ describe("firmware", () => {
     expect(() => boot({ mqtt_port: "eighty" })).toThrow(/mqtt_port/);
   });
 });
+
+describe("firmware with a full queue", () => {
+  it("the birth never pushes a queued reading out: it waits for room, then goes", () => {
+    // queue_max 9 (the smallest above the in-flight window of 8); batch_max 1 so each reading is one message.
+    const { firmware, broker, clock } = boot({ queue_max: "9", batch_max: "1", heartbeat_s: "1" });
+    firmware.start();
+    for (let i = 0; i < 30; i++) clock.advance(1000); // offline: more readings than fit; the oldest are dropped, counted
+    const droppedWhileOffline = firmware.client.counters.dropped;
+    expect(droppedWhileOffline).toBeGreaterThan(0);
+    const queuedSeqs = () => firmware.client.queueStats().depth;
+    expect(queuedSeqs()).toBe(9);
+    for (let i = 0; i < 100 && broker.link.closed; i++) clock.advance(100);
+    broker.link.open();
+    broker.link.expect({ type: P.CONNECT });
+    broker.link.send({ type: P.CONNACK, sessionPresent: false, returnCode: 0 });
+    expect(firmware.client.counters.dropped).toBe(droppedWhileOffline); // the birth did not evict a reading
+    let publishes: PublishPacket[] = [];
+    for (let i = 0; i < 5; i++) publishes = publishes.concat(ackAll(broker));
+    const birth = publishes.find((p) => p.topic === "t/sim-1/status" && text(p.payload) === "online");
+    expect(birth, "the birth was sent once room was freed").toBeDefined();
+    expect(firmware.client.counters.dropped).toBe(droppedWhileOffline);
+  });
+});

@@ -394,3 +394,13 @@ it("a read with a packet the client must refuse followed by undecodable bytes is
   clock.advance(seen.disconnects[0].willReconnectInMs ?? 0);
   expect(broker.attempts).toBe(2);
 });
+
+it("evict: false refuses a message when the queue is full instead of dropping an older one", () => {
+  const { client, seen } = makeClient({ queueMaxMessages: 10, maxInflight: 2 });
+  for (let i = 0; i < 10; i++) client.publish("data", `r${i}`, { qos: 1 });
+  expect(() => client.publish("status", "online", { qos: 1, retain: true, evict: false })).toThrow(QueueFullError);
+  expect(seen.dropped).toEqual([]);
+  expect(client.queueStats().depth).toBe(10);
+  client.publish("data", "r10", { qos: 1 }); // the default still evicts by the drop policy
+  expect(seen.dropped).toHaveLength(1);
+});

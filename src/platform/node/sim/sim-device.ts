@@ -106,6 +106,7 @@ export class SimDevice {
             onDisconnect: ({ reason, error, willReconnectInMs }) => this.onDisconnect(boot, error ? `${reason}: ${error.message}` : reason, willReconnectInMs),
             onDelivered: (info) => {
               if (!boot || this.current !== boot) return;
+              boot.device.onDelivered();
               let count = boot.readings.get(info.messageId) ?? 0;
               if (this.publishing && !boot.readings.has(info.messageId)) {
                 count = this.publishing.readings;

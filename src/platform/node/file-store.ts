@@ -18,6 +18,11 @@ import { eraseStore, JournaledStore, type StoreBackend } from "../../store/journ
 
 export interface FileStoreOptions {
   /**
+   * Take the directory's lock file (default true): a second process opening the same directory gets a StorageError
+   * instead of two writers corrupting each other. A lock left by a process that no longer runs is taken over.
+   */
+  lock?: boolean;
+  /**
    * fsync every file and the directory at each commit barrier (default true): a commit then
    * survives a power cut. Off, a commit still survives the process being killed (the kernel
    * holds the writes) but not a power cut; it is several times faster.
@@ -178,7 +183,51 @@ function writeAll(fd: number, bytes: Uint8Array): void {
 
 /** Opens (creating if needed) the store in `dir`, redoing or dropping a journal left by a crash. */
 export function openFileStore(dir: string, options: FileStoreOptions = {}): JournaledStore {
+  // Lock first: the backend clears leftover tmp files, which must never be another live process's.
+  if (options.lock ?? true) lockDirectory(dir);
   return JournaledStore.open(new FileBackend(dir, options));
+}
+
+const LOCK_FILE = "lock";
+
+/** Another live process holds the store directory; nothing is wrong with the data in it. */
+export class StoreInUseError extends StorageError {
+  override readonly name: string = "StoreInUseError";
+}
+
+/**
+ * One process per directory: "lock" holds the owner's pid. The same process may open the directory again (a simulated
+ * reboot does); a lock whose process is gone (SIGKILL, power cut) is taken over.
+ */
+function lockDirectory(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, LOCK_FILE);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, "wx");
+      writeAll(fd, new TextEncoder().encode(String(process.pid)));
+      closeSync(fd);
+      return;
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== "EEXIST") throw error;
+    }
+    const owner = Number(readFileSync(path, "utf8"));
+    if (owner === process.pid) return;
+    if (Number.isInteger(owner) && owner > 0 && processRuns(owner)) {
+      throw new StoreInUseError(`store directory ${dir} is in use by process ${owner}: stop it, or use another directory (if no such process is yours, delete ${path})`);
+    }
+    unlinkSync(path); // stale: its process is gone
+  }
+  throw new StoreInUseError(`could not take the lock ${path}: another process is opening the same directory`);
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: unknown }).code === "EPERM";
+  }
 }
 
 /** Deletes every value and the journal in `dir`: the way out after open() reported a corrupt journal. */

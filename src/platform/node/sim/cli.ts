@@ -1,4 +1,5 @@
 // Entry of `npm run sim` and the xs-mqtt-sim bin: parse options, run, map failures to exit codes (2: bad option or config, 1: anything else).
+import { StoreInUseError } from "../file-store";
 import { BoardError } from "../../../boards/validate";
 import { ConfigError, StorageError } from "../../../errors";
 import { HELP, parseArgs, UsageError, type SimOptions } from "./options";
@@ -26,9 +27,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     run = await startRun(options, reporter);
   } catch (error) {
     if (error instanceof UsageError || error instanceof ConfigError || error instanceof BoardError) return usageFailure(error, options.json);
-    const message = error instanceof StorageError
-      ? `data dir ${options.dataDir}: ${error.message}; the store is corrupt or unreadable (delete the dir to start over, losing its queue)`
-      : `cannot start: ${error instanceof Error ? error.message : String(error)}`;
+    const message = error instanceof StoreInUseError
+      ? `data dir ${options.dataDir}: ${error.message}`
+      : error instanceof StorageError
+        ? `data dir ${options.dataDir}: ${error.message}; the store is corrupt or unreadable (delete the dir to start over, losing its queue)`
+        : `cannot start: ${error instanceof Error ? error.message : String(error)}`;
     report(options.json, 1, message);
     return 1;
   }

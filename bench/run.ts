@@ -2,6 +2,7 @@
 import { benchClient } from "./client";
 import { benchCodec } from "./codec";
 import { benchFleet } from "./fleet";
+import { benchFlashWear } from "./flash-wear";
 import { benchFootprint } from "./footprint";
 import { benchMemory } from "./memory";
 import { benchWireBytes } from "./wire-bytes";
@@ -16,6 +17,7 @@ const SECTIONS: Record<string, () => Promise<unknown>> = {
   "xs-client": benchXsClient,
   client: benchClient,
   memory: benchMemory,
+  "flash-wear": benchFlashWear,
 };
 
 async function main(names: string[]): Promise<void> {

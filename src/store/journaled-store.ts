@@ -215,6 +215,24 @@ export function eraseStore(backend: StoreBackend): void {
   backend.sync();
 }
 
+/**
+ * Opens the store and checks every value's checksum. A store that fails (a corrupt journal or value) is reported to
+ * `onReset` with the StorageError, erased and opened empty: on a headless device, losing what a corrupt store held
+ * beats a sensor that never samples again. Nothing corrupt is ever used.
+ */
+export function openVerifiedOrReset(backend: StoreBackend, onReset: (error: StorageError) => void): JournaledStore {
+  try {
+    const store = JournaledStore.open(backend);
+    store.verify();
+    return store;
+  } catch (error) {
+    if (!(error instanceof StorageError)) throw error;
+    onReset(error);
+    eraseStore(backend);
+    return JournaledStore.open(backend);
+  }
+}
+
 function applyOps(backend: StoreBackend, ops: readonly StagedOp[]): void {
   for (const [key, value] of ops) {
     if (value === null) backend.remove(key);

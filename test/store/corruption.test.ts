@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { StorageError } from "../../src/errors";
 import { eraseFileStore, fileNameForKey, openFileStore } from "../../src/platform/node/file-store";
 import { crc32 } from "../../src/store/crc32";
-import { JOURNAL_NAME, JournaledStore } from "../../src/store/journaled-store";
+import { JOURNAL_NAME, JournaledStore, openVerifiedOrReset } from "../../src/store/journaled-store";
 import { PreferenceBackend } from "../../src/store/preference-backend";
 import { FakePreference, MemoryBackend, PowerCut, PowerCutBackend } from "./fakes";
 import { bytes, contents, text } from "./store-suite";
@@ -156,5 +156,32 @@ describe("corrupt journal", () => {
     writeFileSync(join(dir, "journal"), journal);
     expect(openFileStore(dir, { fsync: false }).list("")).toEqual(["a", "b"]);
     expect(readdirSync(dir).filter((name) => name !== "lock").sort()).toEqual([fileNameForKey("a"), fileNameForKey("b")]);
+  });
+});
+
+describe("openVerifiedOrReset (the device's boot policy)", () => {
+  it("a store whose value fails its checksum is reported, erased and opened empty; a sound one is kept", () => {
+    const backend = new MemoryBackend();
+    const first = openVerifiedOrReset(backend, () => {
+      throw new Error("a sound store must not be reset");
+    });
+    first.put("o/1", new Uint8Array([1, 2, 3]));
+    first.put("s/meta", new Uint8Array([4]));
+    first.commit();
+    expect(openVerifiedOrReset(backend, () => {
+      throw new Error("a sound store must not be reset");
+    }).get("o/1")).toEqual(new Uint8Array([1, 2, 3]));
+
+    const item = backend.read("o/1") as Uint8Array;
+    item[item.length - 1] ^= 0xff; // flash corruption in one value
+    backend.write("o/1", item);
+    const reports: StorageError[] = [];
+    const reopened = openVerifiedOrReset(backend, (error) => reports.push(error));
+    expect(reports).toHaveLength(1);
+    expect(reports[0].message).toMatch(/o\/1/);
+    expect(reopened.list("")).toEqual([]);
+    reopened.put("o/2", new Uint8Array([9]));
+    reopened.commit();
+    expect(openVerifiedOrReset(backend, () => {}).get("o/2")).toEqual(new Uint8Array([9]));
   });
 });

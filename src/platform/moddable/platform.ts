@@ -5,7 +5,7 @@ import { brokerPort } from "../../config/parse";
 import Resource from "Resource";
 import type { Logger } from "../ports";
 import { ModdableClock } from "./clock";
-import { openPreferenceStore } from "./preference-store";
+import { openSessionStore } from "./preference-store";
 import { createModdableSensor } from "./sensors";
 import { defaultDeviceId, freeHeapBytes } from "./system";
 import { createSocketTransportFactory } from "./transport";
@@ -56,7 +56,7 @@ export const traceLogger: Logger = {
 
 /**
  * `config` is the parsed firmware config (the Device parses the same raw keys again with the same code).
- * The session store is opened here: a corrupt store throws StorageError at boot naming the key that failed.
+ * The session store is opened and verified here: a corrupt one is reported (naming the key), erased and opened empty.
  * Nothing touches the network until `network.start()`.
  */
 export function createModdablePlatform(config: FirmwareConfig, events: PlatformEvents = {}, logger: Logger = traceLogger): ModdablePlatform {
@@ -78,7 +78,8 @@ export function createModdablePlatform(config: FirmwareConfig, events: PlatformE
 
   return {
     clock: new ModdableClock(),
-    store: openPreferenceStore(STORE_DOMAIN),
+    store: openSessionStore(STORE_DOMAIN, (error) =>
+      logger.warn(`session store failed its checks (${error.message}): erased, starting empty; what it held is lost`)),
     transport: createSocketTransportFactory({
       host: config.mqtt_host,
       port: brokerPort(config),

@@ -4,6 +4,7 @@ import { PacketDecoder, encode, encodeInto } from "../src/mqtt/codec";
 import type { PublishPacket } from "../src/mqtt/packets";
 import { benchPublish } from "../test/vectors/run-vectors";
 import { XsRunner, findXsnapWorker, xsEntry } from "../test/xs/harness";
+import { concat } from "../test/support/bytes";
 
 const MEASURE_MS = 150;
 const ROUNDS = 7;
@@ -34,16 +35,6 @@ function compare(ours: () => number, theirs: () => number): [number, number] {
     bestTheirs = Math.max(bestTheirs, window(theirs));
   }
   return [bestOurs, bestTheirs];
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, p) => sum + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 export interface CodecBenchRow {

@@ -7,16 +7,7 @@ import { PacketType } from "../src/mqtt/constants";
 import type { Packet } from "../src/mqtt/packets";
 import { anyPacket } from "./support/codec-arbitraries";
 import { plainPacket } from "./vectors/hex";
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
+import { concat } from "./support/bytes";
 
 /** Splits `bytes` at the given cut points (any order, duplicates allowed, so empty chunks occur too). */
 function split(bytes: Uint8Array, cuts: number[]): Uint8Array[] {

@@ -8,7 +8,7 @@ import { MemoryStore } from "../../src/store/memory-store";
 import { messageKey } from "../../src/mqtt/session-records";
 import { FakeClock } from "../support/fake-clock";
 import { ScriptedBroker } from "../support/scripted-broker";
-import { bytes, handshake, makeClient } from "./harness";
+import { bytes, handshake, makeClient, rebootable } from "./harness";
 
 const P = PacketType;
 
@@ -229,10 +229,9 @@ describe("offline queue", () => {
 
 describe("reboot and store", () => {
   it("a client dropped mid-flight (no shutdown) is replaced by one on the same store that delivers everything", () => {
-    const committed = new Map<string, Uint8Array>();
-    const broker = new ScriptedBroker();
-    const clock = new FakeClock();
-    const first = makeClient({ maxInflight: 2 }, { store: new MemoryStore(committed), broker, clock });
+    const device = rebootable({ maxInflight: 2 });
+    const { broker, clock } = device;
+    const first = device.boot();
     first.client.start();
     handshake(broker);
     first.client.publish("t", "a", { qos: 1 });
@@ -242,7 +241,7 @@ describe("reboot and store", () => {
     broker.link.send({ type: P.PUBREC, packetId: 2 });
     broker.link.drain();
     // power cut: the first client is simply forgotten
-    const second = makeClient({ maxInflight: 2 }, { store: new MemoryStore(committed), broker, clock });
+    const second = device.boot();
     second.client.start();
     handshake(broker, true);
     expect(broker.link.drain()).toMatchObject([
@@ -266,16 +265,15 @@ describe("reboot and store", () => {
   });
 
   it("packet ids start at 1 for a new session and continue across a reboot with a present session", () => {
-    const committed = new Map<string, Uint8Array>();
-    const broker = new ScriptedBroker();
-    const clock = new FakeClock();
-    const first = makeClient({}, { store: new MemoryStore(committed), broker, clock });
+    const device = rebootable();
+    const { broker, clock } = device;
+    const first = device.boot();
     first.client.start();
     handshake(broker);
     first.client.publish("t", "a", { qos: 1 });
     broker.link.expect({ type: P.PUBLISH, packetId: 1 });
     broker.link.send({ type: P.PUBACK, packetId: 1 });
-    const second = makeClient({}, { store: new MemoryStore(committed), broker, clock });
+    const second = device.boot();
     second.client.start();
     handshake(broker, true);
     second.client.publish("t", "b", { qos: 1 });

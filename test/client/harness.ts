@@ -46,3 +46,11 @@ export function handshake(broker: ScriptedBroker, sessionPresent = false): void 
 export function bytes(text: string): Uint8Array {
   return new TextEncoder().encode(text);
 }
+
+/** A device that can lose power: each boot() is a new client on the same committed flash, broker and clock. */
+export function rebootable(options: Partial<ClientOptions> = {}) {
+  const flash = new Map<string, Uint8Array>();
+  const broker = new ScriptedBroker();
+  const clock = new FakeClock();
+  return { flash, broker, clock, boot: () => makeClient(options, { store: new MemoryStore(flash), broker, clock }) };
+}

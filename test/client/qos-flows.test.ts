@@ -2,10 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { PacketType } from "../../src/mqtt/constants";
 import { encode } from "../../src/mqtt/codec";
-import { MemoryStore } from "../../src/store/memory-store";
-import { ScriptedBroker } from "../support/scripted-broker";
-import { FakeClock } from "../support/fake-clock";
-import { bytes, handshake, makeClient } from "./harness";
+import { bytes, handshake, makeClient, rebootable } from "./harness";
 
 const P = PacketType;
 
@@ -222,16 +219,15 @@ describe("incoming QoS 2 exactly once", () => {
   });
 
   it("the id survives a reboot between PUBLISH and PUBREL, so the resent PUBLISH is not delivered again", () => {
-    const committed = new Map<string, Uint8Array>();
-    const broker = new ScriptedBroker();
-    const clock = new FakeClock();
-    const first = makeClient({}, { store: new MemoryStore(committed), broker, clock });
+    const device = rebootable();
+    const { broker, clock } = device;
+    const first = device.boot();
     first.client.start();
     handshake(broker);
     const publish = { type: P.PUBLISH, topic: "in/x", payload: bytes("once"), qos: 2 as const, retain: false, dup: false, packetId: 9 };
     broker.link.send(publish);
     expect(first.seen.messages).toHaveLength(1);
-    const second = makeClient({}, { store: new MemoryStore(committed), broker, clock });
+    const second = device.boot();
     second.client.start();
     handshake(broker, true);
     broker.link.send({ ...publish, dup: true });

@@ -3,6 +3,7 @@
 import { expect } from "vitest";
 import { decodeAll, encode, PacketDecoder } from "../../src/mqtt/codec";
 import type { Packet } from "../../src/mqtt/packets";
+import { concat } from "./bytes";
 import type { Transport, TransportFactory, TransportHandlers } from "../../src/platform/ports";
 
 export class ScriptedLink implements Transport {
@@ -36,14 +37,7 @@ export class ScriptedLink implements Transport {
   }
 
   send(...packets: Packet[]): this {
-    const bytes = packets.map(encode);
-    const total = new Uint8Array(bytes.reduce((n, b) => n + b.length, 0));
-    let at = 0;
-    for (const b of bytes) {
-      total.set(b, at);
-      at += b.length;
-    }
-    this.handlers.onData(total);
+    this.handlers.onData(concat(packets.map(encode)));
     return this;
   }
 

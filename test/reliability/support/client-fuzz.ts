@@ -11,7 +11,8 @@ import { makeClient } from "../../client/harness";
 import { anyPacket } from "../../support/codec-arbitraries";
 import type { ScriptedLink } from "../../support/scripted-broker";
 import { BrokerModel } from "./broker-model";
-import { concat, mutation, mutate, split, streamOfPackets, type Mutation } from "./mutate";
+import { concat, remainingLengthBytes } from "../../support/bytes";
+import { mutation, mutate, split, streamOfPackets, type Mutation } from "./mutate";
 
 export const FUZZ_CLIENT_OPTIONS = {
   maxInflight: 3,
@@ -91,17 +92,6 @@ class Violation extends Error {}
 
 function check(condition: boolean, message: string): void {
   if (!condition) throw new Violation(message);
-}
-
-function encodeLength(value: number): number[] {
-  const out: number[] = [];
-  do {
-    let digit = value % 128;
-    value = Math.floor(value / 128);
-    if (value > 0) digit |= 0x80;
-    out.push(digit);
-  } while (value > 0);
-  return out;
 }
 
 /**
@@ -191,7 +181,7 @@ export function checkClientCase(c: ClientCase): void {
         const link = open();
         if (!link) break;
         const max = FUZZ_CLIENT_OPTIONS.maxPacketSize;
-        deliver([Uint8Array.from([move.header, ...encodeLength(max + move.extra)])]);
+        deliver([Uint8Array.from([move.header, ...remainingLengthBytes(max + move.extra)])]);
         // Whatever partial packet the decoder held, it must give up within maxPacketSize more bytes, never buffer the body.
         let sent = 0;
         while (!link.closed && sent <= max) {

@@ -5,6 +5,7 @@ import { encode } from "../../../src/mqtt/codec";
 import type { Packet } from "../../../src/mqtt/packets";
 import { GOLDEN_VECTORS } from "../../vectors/codec-vectors";
 import { fromHex } from "../../vectors/hex";
+import { concat, remainingLengthBytes } from "../../support/bytes";
 
 /** The golden vectors' bytes; the 20000-byte PUBLISH is kept, as the one packet with a 3-byte remaining length. */
 export const SEED_CORPUS: readonly Uint8Array[] = GOLDEN_VECTORS.map((v) => fromHex(v.hex));
@@ -13,16 +14,6 @@ export const SEED_CORPUS: readonly Uint8Array[] = GOLDEN_VECTORS.map((v) => from
 export interface Stream {
   bytes: Uint8Array;
   starts: number[];
-}
-
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((sum, part) => sum + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 export function streamOf(parts: readonly Uint8Array[]): Stream {
@@ -86,17 +77,6 @@ function lengthField(bytes: Uint8Array, start: number): { at: number; size: numb
   return { at: start + 1, size, value };
 }
 
-function encodeLength(value: number): Uint8Array {
-  const out: number[] = [];
-  do {
-    let digit = value % 128;
-    value = Math.floor(value / 128);
-    if (value > 0) digit |= 0x80;
-    out.push(digit);
-  } while (value > 0);
-  return Uint8Array.from(out);
-}
-
 function replace(bytes: Uint8Array, at: number, count: number, insert: Uint8Array): Uint8Array {
   return concat([bytes.subarray(0, at), insert, bytes.subarray(at + count)]);
 }
@@ -125,7 +105,7 @@ export function applyMutation(stream: Stream, m: Mutation): Stream {
       const start = starts[m.packet % starts.length];
       if (start >= n - 1) return stream;
       const field = lengthField(bytes, start);
-      return { bytes: replace(bytes, field.at, field.size, encodeLength(Math.max(0, field.value + m.delta))), starts };
+      return { bytes: replace(bytes, field.at, field.size, remainingLengthBytes(Math.max(0, field.value + m.delta))), starts };
     }
     case "length-bytes": {
       const start = starts[m.packet % starts.length];

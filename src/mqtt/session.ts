@@ -1,6 +1,6 @@
 // The session state a persistent MQTT session needs, kept in the SessionStore: outgoing messages and their QoS state,
 // packet ids, incoming QoS 2 ids and confirmed subscriptions. No I/O and no timers: the client shell drives it.
-import { QueueFullError } from "../errors";
+import { ProtocolError, QueueFullError } from "../errors";
 import type { SessionStore } from "../store/session-store";
 import { PacketType, type QoS } from "./constants";
 import type { DropPolicy } from "./client-api";
@@ -12,6 +12,9 @@ import {
   encodeMessage, flightKey, messageKey, readStoredMessages, type OutgoingMessage,
 } from "./session-records";
 import { utf8Length } from "./utf8";
+
+/** Incoming QoS 2 messages a broker may leave awaiting PUBREL (brokers keep far fewer in flight: mosquitto 20). */
+export const MAX_INCOMING_QOS2 = 256;
 
 export interface SessionLimits {
   maxInflight: number;
@@ -200,6 +203,10 @@ export class Session {
   /** Incoming QoS 2 PUBLISH: true the first time this id is seen (deliver it), false for a duplicate before PUBREL. */
   receiveQos2(packetId: number): boolean {
     if (this.incomingQos2.has(packetId)) return false;
+    if (this.incomingQos2.size >= MAX_INCOMING_QOS2) {
+      // The ids are stored as one record: a broker that never sends PUBREL must not grow it past what flash holds.
+      throw new ProtocolError("PUBLISH", `broker has ${MAX_INCOMING_QOS2} QoS 2 messages awaiting PUBREL; refusing packet id ${packetId}`, "[MQTT-4.3.3]");
+    }
     this.incomingQos2.add(packetId);
     this.store.put(INCOMING_QOS2_KEY, encodeIds(this.incomingQos2));
     return true;

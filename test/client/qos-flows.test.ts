@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { PacketType } from "../../src/mqtt/constants";
 import { encode } from "../../src/mqtt/codec";
+import { MAX_INCOMING_QOS2 } from "../../src/mqtt/session";
 import { bytes, handshake, makeClient, rebootable } from "./harness";
 
 const P = PacketType;
@@ -296,4 +297,21 @@ describe("packet ids", () => {
     expect(seenIds[65533]).toBe(65535);
     expect(seenIds[65534]).toBe(2);
   });
+});
+
+it("a broker leaving too many incoming QoS 2 messages without PUBREL is refused, bounding the stored id record", () => {
+  const { client, broker, seen, store } = makeClient();
+  client.subscribe("in/#", 2, () => {});
+  client.start();
+  handshake(broker);
+  broker.link.drain();
+  for (let id = 1; id <= MAX_INCOMING_QOS2; id++) {
+    broker.link.send({ type: P.PUBLISH, topic: "in/x", payload: bytes(`m${id}`), qos: 2, retain: false, dup: false, packetId: id });
+  }
+  expect(broker.link.closed).toBe(false);
+  expect(store.get("s/in2")?.length).toBe(2 * MAX_INCOMING_QOS2);
+  broker.link.send({ type: P.PUBLISH, topic: "in/x", payload: bytes("one too many"), qos: 2, retain: false, dup: false, packetId: MAX_INCOMING_QOS2 + 1 });
+  expect(seen.errors.at(-1)?.message).toMatch(/QoS 2 messages awaiting PUBREL/);
+  expect(broker.link.closed).toBe(true);
+  expect(store.get("s/in2")?.length).toBe(2 * MAX_INCOMING_QOS2);
 });

@@ -1,7 +1,7 @@
 // The whole firmware from one place: our MQTT client and the Device, wired together. The Moddable entry (src/main.ts)
 // and the Node simulator both build it, so the desktop runs exactly the composition the board runs.
 import { MqttClient } from "../mqtt/client";
-import type { ClientEvents } from "../mqtt/client-api";
+import type { ClientEvents, Publisher } from "../mqtt/client-api";
 import type { RandomSource, TransportFactory } from "../platform/ports";
 import { STATUS_OFFLINE } from "../sampler/device-topics";
 import { Device, type DeviceInput, type DevicePlatform } from "./device";
@@ -10,6 +10,8 @@ export interface FirmwarePlatform extends Omit<DevicePlatform, "publisher"> {
   /** Opens a connection to the configured broker (TCP or TLS). */
   transport: TransportFactory;
   random: RandomSource;
+  /** Lets a host observe what the device publishes (the Node simulator counts readings per message). */
+  decoratePublisher?: (client: Publisher) => Publisher;
 }
 
 export class Firmware {
@@ -45,7 +47,7 @@ export class Firmware {
           onDropped: observers.onDropped,
           onError: observers.onError,
         });
-        return client;
+        return platform.decoratePublisher ? platform.decoratePublisher(client) : client;
       },
     });
     this.client = client as unknown as MqttClient;

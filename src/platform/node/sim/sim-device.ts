@@ -1,8 +1,9 @@
-// One simulated device: the firmware's Device (config, board, sensors, sampler) and MqttClient over Node adapters, with reboots and counters.
+// One simulated device: the firmware itself (src/app/firmware: Device and MqttClient) over Node adapters, with reboots and counters.
 import { mkdirSync } from "node:fs";
-import { Device } from "../../../app/device";
-import type { ClientOptions, MessageHandler, PublishOptions, Publisher } from "../../../mqtt/client-api";
-import { MqttClient } from "../../../mqtt/client";
+import type { Device } from "../../../app/device";
+import { Firmware } from "../../../app/firmware";
+import type { MessageHandler, PublishOptions, Publisher } from "../../../mqtt/client-api";
+import type { MqttClient } from "../../../mqtt/client";
 import type { QoS } from "../../../mqtt/constants";
 import { readStoredMessages } from "../../../mqtt/session-records";
 import { STATUS_OFFLINE } from "../../../sampler/device-topics";
@@ -85,13 +86,12 @@ export class SimDevice {
     const store = openFileStore(this.spec.dataDir, { fsync: false });
     const domain = new PowerDomain(this.spec.transport);
     const readings = queuedReadings(store);
-    let client: MqttClient | undefined;
     let boot: Boot | undefined;
     const logger: Logger = {
       info: (message) => this.spec.emit({ event: "info", device: this.id || undefined, message }),
       warn: (message) => this.spec.emit({ event: "warning", device: this.id || undefined, message }),
     };
-    const device = new Device(
+    const firmware = new Firmware(
       { config: this.spec.config, board: this.spec.board, boardFile: this.spec.boardFile },
       {
         clock: domain.clock,
@@ -100,38 +100,37 @@ export class SimDevice {
         logger,
         defaultDeviceId: "sim",
         createSensor: (sensorSpec, board, config) => this.watchSensor(createNodeSensor(sensorSpec, board, config)),
-        publisher: (options: ClientOptions) => {
-          client = new MqttClient(options, { transport: domain.transport, clock: domain.clock, store, random: Math.random, logger }, {
-            onConnect: ({ sessionPresent }) => this.onConnect(boot, sessionPresent),
-            onDisconnect: ({ reason, error, willReconnectInMs }) => this.onDisconnect(boot, error ? `${reason}: ${error.message}` : reason, willReconnectInMs),
-            onDelivered: (info) => {
-              if (!boot || this.current !== boot) return;
-              boot.device.onDelivered();
-              let count = boot.readings.get(info.messageId) ?? 0;
-              if (this.publishing && !boot.readings.has(info.messageId)) {
-                count = this.publishing.readings;
-                this.publishing.delivered = true;
-              }
-              boot.readings.delete(info.messageId);
-              this.delivered += count;
-              this.spec.emit({ event: "delivered", device: this.id, topic: info.topic, qos: info.qos, readings: count });
-              this.checkFinished();
-            },
-            onDropped: (info) => {
-              if (!boot || this.current !== boot) return;
-              const count = boot.readings.get(info.messageId) ?? 0;
-              boot.readings.delete(info.messageId);
-              this.droppedMessages++;
-              this.droppedReadings += count;
-              this.spec.emit({ event: "dropped", device: this.id, topic: info.topic, readings: count });
-            },
-            onError: (error) => logger.warn(`MQTT: ${error.message}`),
-          });
-          return this.countingPublisher(client, () => boot);
+        transport: domain.transport,
+        random: Math.random,
+        decoratePublisher: (client) => this.countingPublisher(client, () => boot),
+      },
+      {
+        onConnect: ({ sessionPresent }) => this.onConnect(boot, sessionPresent),
+        onDisconnect: ({ reason, error, willReconnectInMs }) => this.onDisconnect(boot, error ? `${reason}: ${error.message}` : reason, willReconnectInMs),
+        onDelivered: (info) => {
+          if (!boot || this.current !== boot) return;
+          let count = boot.readings.get(info.messageId) ?? 0;
+          if (this.publishing && !boot.readings.has(info.messageId)) {
+            count = this.publishing.readings;
+            this.publishing.delivered = true;
+          }
+          boot.readings.delete(info.messageId);
+          this.delivered += count;
+          this.spec.emit({ event: "delivered", device: this.id, topic: info.topic, qos: info.qos, readings: count });
+          this.checkFinished();
         },
+        onDropped: (info) => {
+          if (!boot || this.current !== boot) return;
+          const count = boot.readings.get(info.messageId) ?? 0;
+          boot.readings.delete(info.messageId);
+          this.droppedMessages++;
+          this.droppedReadings += count;
+          this.spec.emit({ event: "dropped", device: this.id, topic: info.topic, readings: count });
+        },
+        onError: (error) => logger.warn(`MQTT: ${error.message}`),
       },
     );
-    if (!client) throw new Error("Device did not create its publisher");
+    const { device, client } = firmware;
     boot = { domain, store, client, device, readings, connected: false };
     this.current = boot;
     this.id = device.deviceId;
@@ -193,19 +192,17 @@ export class SimDevice {
     if (this.everConnected) this.reconnects++;
     this.everConnected = true;
     this.spec.emit({ event: "connected", device: this.id, sessionPresent });
-    boot.device.onConnect();
     this.checkFinished();
   }
 
   private onDisconnect(boot: Boot | undefined, reason: string, retryInMs: number | undefined): void {
     if (!boot || this.current !== boot) return;
     boot.connected = false;
-    boot.device.onDisconnect();
     this.spec.emit({ event: "disconnected", device: this.id, reason, ...(retryInMs !== undefined ? { retryInMs: Math.round(retryInMs) } : {}) });
   }
 
   /** Counts the readings of every telemetry batch the sampler publishes (each carries consecutive seqs). */
-  private countingPublisher(client: MqttClient, currentBoot: () => Boot | undefined): Publisher {
+  private countingPublisher(client: Publisher, currentBoot: () => Boot | undefined): Publisher {
     return {
       publish: (topic: string, payload: Uint8Array | string, options?: PublishOptions): number => {
         const boot = currentBoot();

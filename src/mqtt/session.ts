@@ -195,11 +195,6 @@ export class Session {
     return resend;
   }
 
-  /** Messages that were re-queued by resume(false) count as retried by the caller; this tells which are in flight. */
-  messageForPacketId(packetId: number): OutgoingMessage | undefined {
-    return this.byPacketId.get(packetId);
-  }
-
   /** Incoming QoS 2 PUBLISH: true the first time this id is seen (deliver it), false for a duplicate before PUBREL. */
   receiveQos2(packetId: number): boolean {
     if (this.incomingQos2.has(packetId)) return false;

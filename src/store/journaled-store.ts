@@ -202,11 +202,6 @@ export class JournaledStore extends StagedStore {
   }
 }
 
-/** Recovers `backend` and opens a JournaledStore over it. */
-export function openJournaledStore(backend: StoreBackend): JournaledStore {
-  return JournaledStore.open(backend);
-}
-
 /** Removes every item and the journal: the way out after a StorageError on a corrupt journal. */
 export function eraseStore(backend: StoreBackend): void {
   backend.removeJournal();

@@ -268,11 +268,7 @@ export class MqttClient implements Publisher {
     if (!link) return;
     this.link = undefined;
     this.staged.length = 0; // packets of a dead link: their state is in the session and is resent on reconnect
-    try {
-      link.transport?.close();
-    } catch {
-      // already closed: nothing else to release
-    }
+    closeQuietly(link);
     if (this.ending) {
       this.finishEnd();
       this.defer(() => this.on.onDisconnect?.({ reason, error }));
@@ -480,20 +476,27 @@ export class MqttClient implements Publisher {
    */
   private endTurn(): void {
     for (;;) {
-      this.session.commit();
       const link = this.link;
-      if (link?.open && this.staged.length > 0) {
-        this.writeBytes(link, encodeBatch(this.staged.splice(0)));
-        if (this.link === link) link.lastSent = this.deps.clock.now();
-      } else if (!link?.open) {
-        this.staged.length = 0;
-      }
+      this.commitAndWrite();
       if (!this.morePending || this.link !== link || !link || link.pending.length > 0) break;
       this.pump();
     }
     // Always re-arm: a timer that fired a little early (Node's do, against performance.now()) must be set again.
     if (this.currentState !== "ended") this.armTimer();
     this.drainEvents();
+  }
+
+  /** Commits the session, then writes every staged packet as one batch (dropped when no link is open to take them). */
+  private commitAndWrite(): void {
+    this.session.commit();
+    const link = this.link;
+    if (!link?.open) {
+      this.staged.length = 0;
+      return;
+    }
+    if (this.staged.length === 0) return;
+    this.writeBytes(link, encodeBatch(this.staged.splice(0)));
+    if (this.link === link) link.lastSent = this.deps.clock.now();
   }
 
   /** Queues `bytes` behind what the link has not taken yet, then writes as much as it takes now. */
@@ -606,8 +609,7 @@ export class MqttClient implements Publisher {
     if (link?.ready && this.session.depth > 0) return; // still delivering
     if (link?.ready) {
       this.stage({ type: PacketType.DISCONNECT });
-      this.session.commit();
-      this.writeBytes(link, encodeBatch(this.staged.splice(0)));
+      this.commitAndWrite(); // before finishEnd() closes the link
     }
     this.finishEnd();
   }
@@ -618,11 +620,7 @@ export class MqttClient implements Publisher {
     this.currentState = "ended";
     const link = this.link;
     this.link = undefined;
-    try {
-      link?.transport?.close();
-    } catch {
-      // already closed
-    }
+    if (link) closeQuietly(link);
     if (this.timer !== undefined) this.deps.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.session.commit();
@@ -663,6 +661,15 @@ export class MqttClient implements Publisher {
         this.deps.logger?.warn(`event handler threw: ${(error as Error).message}`);
       }
     }
+  }
+}
+
+/** Closes the link's transport; one that throws because it is already closed has nothing left to release. */
+function closeQuietly(link: Link): void {
+  try {
+    link.transport?.close();
+  } catch {
+    // already closed
   }
 }
 

@@ -14,7 +14,7 @@ const PARTS: ReadonlyArray<{ name: string; modules: readonly string[] }> = [
   { name: "stores (journaled, preference backend, memory)", modules: ["src/store/journaled-store", "src/store/preference-backend", "src/store/memory-store"] },
   {
     name: "sampler (sampler, payload, deadband, commands, discovery, health)",
-    modules: ["src/sampler/sampler", "src/sampler/payload", "src/sampler/deadband", "src/sampler/commands", "src/sampler/discovery", "src/sampler/health", "src/sampler/device-topics"],
+    modules: ["src/sampler/sampler", "src/sampler/payload", "src/config/deadband", "src/sampler/commands", "src/sampler/discovery", "src/sampler/health", "src/config/device-topics"],
   },
   { name: "config (parse, defaults, client options)", modules: ["src/config/parse", "src/config/defaults", "src/config/client-options"] },
 ];

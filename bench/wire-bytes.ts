@@ -8,7 +8,7 @@ import { encode } from "../src/mqtt/codec";
 import { PacketType, type QoS } from "../src/mqtt/constants";
 import { encodeUtf8 } from "../src/mqtt/utf8";
 import { decodeTelemetry, encodeTelemetry, type BatchReading, type ChannelColumn } from "../src/sampler/payload";
-import { deviceTopics } from "../src/sampler/device-topics";
+import { deviceTopics } from "../src/config/device-topics";
 import { CONFIG_DEFAULTS } from "../src/config/defaults";
 import { createSimulatedSensor } from "../src/sensors/simulated";
 

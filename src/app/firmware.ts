@@ -2,8 +2,8 @@
 // and the Node simulator both build it, so the desktop runs exactly the composition the board runs.
 import { MqttClient } from "../mqtt/client";
 import type { ClientEvents, Publisher } from "../mqtt/client-api";
-import type { RandomSource, TransportFactory } from "../platform/ports";
-import { STATUS_OFFLINE } from "../sampler/device-topics";
+import type { RandomSource, TransportFactory } from "../ports";
+import { STATUS_OFFLINE } from "../config/device-topics";
 import { Device, type DeviceInput, type DevicePlatform } from "./device";
 
 export interface FirmwarePlatform extends Omit<DevicePlatform, "publisher"> {

@@ -1,6 +1,6 @@
 // Validates a parsed board file and narrows it to Board, naming the file and field of every problem found.
 import { DRIVERS, driverInfo } from "../sensors/drivers";
-import { parseDeadband } from "../sampler/deadband";
+import { parseDeadband } from "../config/deadband";
 import { OUTPUT_PINS, PIN_NAMES, type Board, type BoardChannel, type BoardPins, type BoardSensor } from "./schema";
 import { SOCS } from "./soc";
 

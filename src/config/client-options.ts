@@ -1,6 +1,6 @@
 // Maps the firmware config to the MQTT client's options: client id, keep-alive, credentials and the "offline" will.
 import type { ClientOptions } from "../mqtt/client-api";
-import { deviceTopics, STATUS_OFFLINE } from "../sampler/device-topics";
+import { deviceTopics, STATUS_OFFLINE } from "./device-topics";
 import type { FirmwareConfig } from "./defaults";
 
 /**

@@ -1,7 +1,7 @@
 // Parses and validates the flat firmware config (strings from mcconfig or typed values), reporting every bad key at once.
 import { closest } from "./closest";
 import { ConfigError } from "../errors";
-import { parseDeadband } from "../sampler/deadband";
+import { parseDeadband } from "./deadband";
 import { CONFIG_DEFAULTS, CONFIG_KEYS, MQTT_PORT, MQTT_TLS_PORT, type ConfigKey, type FirmwareConfig } from "./defaults";
 
 /** Several config keys are bad; `errors` has one ConfigError per key, and the message lists them all. */

@@ -1,5 +1,5 @@
 // Reconnect delays: exponential backoff with full jitter (delay = random * min(cap, base * 2^attempt)), reset on success.
-import type { RandomSource } from "../platform/ports";
+import type { RandomSource } from "../ports";
 
 export class Backoff {
   private attempt = 0;

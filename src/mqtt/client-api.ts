@@ -1,6 +1,6 @@
 // The MQTT client's public surface: options, injected dependencies, events and counters.
 import type { QoS } from "./constants";
-import type { Clock, Logger, RandomSource, TransportFactory } from "../platform/ports";
+import type { Clock, Logger, RandomSource, TransportFactory } from "../ports";
 import type { SessionStore } from "../store/session-store";
 
 /** What happens to a queued message when the offline queue is full. */

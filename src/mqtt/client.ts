@@ -1,7 +1,7 @@
 // The MQTT client shell: connection attempts, keepalive, timeouts, reconnect and the write path around the Session.
 // Rule of every turn: stage state changes, commit them, then write the bytes that depend on them, then tell the user.
 import { ConfigError, ConnectionRefusedError, ProtocolError } from "../errors";
-import type { Transport } from "../platform/ports";
+import type { Transport } from "../ports";
 import { Backoff } from "./backoff";
 import type {
   ClientCounters, ClientDeps, ClientEvents, ClientOptions, ClientState, IncomingMessage, MessageHandler, PublishOptions, Publisher,

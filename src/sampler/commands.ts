@@ -11,7 +11,7 @@
 // Changed settings persist in the store and survive a reboot.
 import type { IncomingMessage } from "../mqtt/client-api";
 import { decodeUtf8 } from "../mqtt/utf8";
-import { parseDeadband } from "./deadband";
+import { parseDeadband } from "../config/deadband";
 import type { Sampler } from "./sampler";
 
 export const COMMANDS = ["interval", "deadband", "heartbeat", "read", "health"] as const;

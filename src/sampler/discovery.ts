@@ -1,7 +1,7 @@
 // Home Assistant MQTT discovery: one retained config per channel under <ha_prefix>/sensor/<deviceId>_<channel>/config.
 import type { Board } from "../boards/schema";
 import { driverInfo } from "../sensors/drivers";
-import { type DeviceTopics, STATUS_OFFLINE, STATUS_ONLINE } from "./device-topics";
+import { type DeviceTopics, STATUS_OFFLINE, STATUS_ONLINE } from "../config/device-topics";
 
 export interface DiscoveryMessage {
   readonly topic: string;

@@ -30,12 +30,12 @@ import type { Board, BoardSensor } from "../boards/schema";
 import type { FirmwareConfig } from "../config/defaults";
 import type { QoS } from "../mqtt/constants";
 import type { Publisher } from "../mqtt/client-api";
-import type { Clock, Logger, TimerHandle } from "../platform/ports";
+import type { Clock, Logger, TimerHandle } from "../ports";
 import type { Sensor, SensorSample } from "../sensors/sensor";
 import { readField } from "../sensors/sensor";
 import type { SessionStore } from "../store/session-store";
-import { type Deadband, NO_DEADBAND, parseDeadband, passesDeadband } from "./deadband";
-import type { DeviceTopics } from "./device-topics";
+import { type Deadband, NO_DEADBAND, parseDeadband, passesDeadband } from "../config/deadband";
+import type { DeviceTopics } from "../config/device-topics";
 import { type BatchReading, encodeTelemetry } from "./payload";
 import {
   BOOT_KEY,

@@ -1,5 +1,5 @@
 // A small seeded PRNG (mulberry32) so simulated sensors repeat exactly for a seed; the core never calls Math.random.
-import type { RandomSource } from "../platform/ports";
+import type { RandomSource } from "../ports";
 
 /** Returns a RandomSource in [0, 1) fully determined by the 32-bit `seed`. */
 export function seededRandom(seed: number): RandomSource {

@@ -1,6 +1,6 @@
 // Simulated sensors with the SDK drivers' sample() shapes, for mcsim (no I2C on the desktop) and the Node simulator.
 // Values follow a slow mean-reverting random walk from a seed, so deadband filtering sees both small and large changes.
-import type { RandomSource } from "../platform/ports";
+import type { RandomSource } from "../ports";
 import { DRIVERS, driverInfo } from "./drivers";
 import { deriveSeed, seededRandom } from "./prng";
 import type { Sensor, SensorSample } from "./sensor";

@@ -14,7 +14,7 @@ import type { QoS } from "../../src/mqtt/constants";
 import { nodeClock } from "../../src/platform/node/clock";
 import { openFileStore } from "../../src/platform/node/file-store";
 import { netTransport } from "../../src/platform/node/net-transport";
-import type { Clock, Transport, TransportFactory } from "../../src/platform/ports";
+import type { Clock, Transport, TransportFactory } from "../../src/ports";
 
 /** The payload of the barrier message: published after every other message completed, so it arrives last. */
 export const SENTINEL = "end";

@@ -1,5 +1,5 @@
 // A manual monotonic clock for tests: time moves only when the test calls advance(), timers fire in due order.
-import type { Clock, TimerHandle } from "../../src/platform/ports";
+import type { Clock, TimerHandle } from "../../src/ports";
 
 interface PendingTimer {
   id: number;

@@ -4,7 +4,7 @@ import { expect } from "vitest";
 import { decodeAll, encode, PacketDecoder } from "../../src/mqtt/codec";
 import type { Packet } from "../../src/mqtt/packets";
 import { concat } from "./bytes";
-import type { Transport, TransportFactory, TransportHandlers } from "../../src/platform/ports";
+import type { Transport, TransportFactory, TransportHandlers } from "../../src/ports";
 
 export class ScriptedLink implements Transport {
   readonly written: Packet[] = [];

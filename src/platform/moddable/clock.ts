@@ -1,7 +1,7 @@
 // The core's monotonic clock on Moddable: Time.ticks, unwrapped to a never-decreasing ms count, and one-shot Timers.
 import Time from "time";
 import Timer from "timer";
-import type { Clock, TimerHandle } from "../ports";
+import type { Clock, TimerHandle } from "../../ports";
 
 /**
  * On ESP32 `Time.ticks` is FreeRTOS ticks in ms stored as a signed 32-bit integer: it goes negative after

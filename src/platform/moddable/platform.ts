@@ -3,7 +3,7 @@ import type { FirmwarePlatform } from "../../app/firmware";
 import type { FirmwareConfig } from "../../config/defaults";
 import { brokerPort } from "../../config/parse";
 import Resource from "Resource";
-import type { Logger } from "../ports";
+import type { Logger } from "../../ports";
 import { ModdableClock } from "./clock";
 import { openSessionStore } from "./preference-store";
 import { createModdableSensor } from "./sensors";

@@ -5,7 +5,7 @@ import type { FirmwareConfig } from "../../config/defaults";
 import { driverInfo } from "../../sensors/drivers";
 import type { Sensor, SensorSample } from "../../sensors/sensor";
 import { createSimulatedSensor } from "../../sensors/simulated";
-import type { Logger } from "../ports";
+import type { Logger } from "../../ports";
 
 /** The ECMA-419 sensor constructor shape: `new Driver({sensor: {io, ...pins, address}, onError})`. */
 type SensorConstructor = new (options: { sensor: Record<string, unknown>; onError?: (message: string) => void }) => Sensor;

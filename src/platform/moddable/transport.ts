@@ -2,7 +2,7 @@
 import { Socket } from "socket";
 import Timer from "timer";
 import SecureSocket from "securesocket";
-import type { Transport, TransportFactory, TransportHandlers } from "../ports";
+import type { Transport, TransportFactory, TransportHandlers } from "../../ports";
 
 export interface SocketTransportOptions {
   /** Host name or dotted IP; the socket resolves names (lwIP DNS on device, GResolver on the desktop). */

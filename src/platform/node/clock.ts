@@ -1,5 +1,5 @@
 // Node adapter: the monotonic Clock port on performance.now() and Node timers.
-import type { Clock, TimerHandle } from "../ports";
+import type { Clock, TimerHandle } from "../../ports";
 
 export const nodeClock: Clock = {
   now: () => performance.now(),

@@ -1,7 +1,7 @@
 // Node adapter: TransportFactory over net/tls sockets, with write credits mapped onto the socket's drain signal.
 import net from "node:net";
 import tls from "node:tls";
-import type { Transport, TransportFactory, TransportHandlers } from "../ports";
+import type { Transport, TransportFactory, TransportHandlers } from "../../ports";
 
 export interface NetTransportOptions {
   host: string;

@@ -7,7 +7,7 @@ import type { FirmwareConfig } from "../../../src/config/defaults";
 import { parseConfig } from "../../../src/config/parse";
 import type { Sensor } from "../../../src/sensors/sensor";
 import { createSimulatedSensor } from "../../../src/sensors/simulated";
-import { deviceTopics } from "../../../src/sampler/device-topics";
+import { deviceTopics } from "../../../src/config/device-topics";
 import { Sampler } from "../../../src/sampler/sampler";
 import { decodeTelemetry, type DecodedReading } from "../../../src/sampler/payload";
 import { MemoryStore } from "../../../src/store/memory-store";

@@ -2,7 +2,7 @@
 // every byte the client writes goes into a transcript the two engines must agree on.
 import { encode, PacketDecoder } from "../../../src/mqtt/codec";
 import type { Packet } from "../../../src/mqtt/packets";
-import type { Transport, TransportFactory, TransportHandlers } from "../../../src/platform/ports";
+import type { Transport, TransportFactory, TransportHandlers } from "../../../src/ports";
 
 export function hex(bytes: Uint8Array): string {
   let out = "";

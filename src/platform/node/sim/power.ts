@@ -4,7 +4,7 @@
 // links without a single callback, as a power cut would: no DISCONNECT, no end(), no last commit.
 // dropLinks() cuts the TCP connections the way a lost network does: the socket is destroyed and the
 // client hears onClose with an error, then reconnects on its own.
-import type { Clock, TimerHandle, Transport, TransportFactory, TransportHandlers } from "../../ports";
+import type { Clock, TimerHandle, Transport, TransportFactory, TransportHandlers } from "../../../ports";
 import { nodeClock } from "../clock";
 
 /** A timer of one boot; `timeout` changes when a callback Node ran early is put back to its deadline. */

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { decodeUtf8 } from "../../../mqtt/utf8";
-import type { TransportFactory } from "../../ports";
+import type { TransportFactory } from "../../../ports";
 import { netTransport } from "../net-transport";
 import { startEmbeddedBroker, type EmbeddedBroker } from "./embedded-broker";
 import type { SimStatus } from "./events";

@@ -6,11 +6,11 @@ import type { MessageHandler, PublishOptions, Publisher } from "../../../mqtt/cl
 import type { MqttClient } from "../../../mqtt/client";
 import type { QoS } from "../../../mqtt/constants";
 import { readStoredMessages } from "../../../mqtt/session-records";
-import { STATUS_OFFLINE } from "../../../sampler/device-topics";
+import { STATUS_OFFLINE } from "../../../config/device-topics";
 import { decodeTelemetry } from "../../../sampler/payload";
 import type { Sensor } from "../../../sensors/sensor";
 import type { SessionStore } from "../../../store/session-store";
-import type { Logger, TransportFactory } from "../../ports";
+import type { Logger, TransportFactory } from "../../../ports";
 import { openFileStore } from "../file-store";
 import { createNodeSensor } from "../sensors";
 import type { SimEvent } from "./events";

@@ -56,3 +56,23 @@ export class QueueFullError extends Error {
     super(message);
   }
 }
+
+/** What failed below MQTT; "certificate" and "tls" cover every way a secure link can be refused. */
+export type TransportFailure = "dns" | "tcp" | "tls" | "certificate";
+
+/**
+ * The link to the broker failed below MQTT. `permanent` is true when trying again soon cannot help (a certificate
+ * the device does not trust, a TLS handshake that cannot complete): the client then retries only at its long
+ * interval, so a broker fixed later is still reached, and says why in its status.
+ */
+export class TransportError extends Error {
+  // A field, not `this.name = ...`: Moddable freezes Error.prototype, so assigning "name" throws there.
+  override readonly name: string = "TransportError";
+  readonly failure: TransportFailure;
+  readonly permanent: boolean;
+  constructor(failure: TransportFailure, message: string, permanent: boolean) {
+    super(message);
+    this.failure = failure;
+    this.permanent = permanent;
+  }
+}

@@ -23,6 +23,11 @@ export interface SessionStore {
   put(key: string, value: Uint8Array): void;
   delete(key: string): void;
   commit(): void;
+  /**
+   * The most bytes of keys and values the store can hold at once, from its backend's real size (an NVS partition,
+   * a flash log), or undefined where nothing bounds it (memory). The client derives its queue's byte limit from it.
+   */
+  capacityBytes?(): number | undefined;
 }
 
 export const MAX_KEY_LENGTH = 15;

@@ -1,12 +1,12 @@
 // The MQTT client shell: connection attempts, keepalive, timeouts, reconnect and the write path around the Session.
 // Rule of every turn: stage state changes, commit them, then write the bytes that depend on them, then tell the user.
-import { ConfigError, ConnectionRefusedError, ProtocolError } from "../errors";
+import { ConfigError, ConnectionRefusedError, ProtocolError, TransportError } from "../errors";
 import type { Transport } from "../ports";
 import { Backoff } from "./backoff";
 import type {
-  ClientCounters, ClientDeps, ClientEvents, ClientOptions, ClientState, IncomingMessage, MessageHandler, PublishOptions, Publisher,
+  ClientCounters, ClientDeps, ClientEvents, ClientOptions, ClientState, IncomingMessage, LinkProblem, MessageHandler, PublishOptions, Publisher,
 } from "./client-api";
-import { encode, encodedLength, encodeInto, PacketDecoder } from "./codec";
+import { encode, encodedLength, encodeInto, PacketDecoder, type OversizedPublish } from "./codec";
 import { ConnectReturnCode, PacketType, SUBACK_FAILURE, packetName, type QoS } from "./constants";
 import type { ConnackPacket, Packet, PublishPacket, SubackPacket } from "./packets";
 import { Session } from "./session";
@@ -23,9 +23,13 @@ export const CLIENT_DEFAULTS = Object.freeze({
   queueMaxMessages: 1000,
   queueMaxBytes: 256 * 1024,
   dropPolicy: "oldest-qos0-first" as const,
-  refusedPolicy: "stop-on-fatal" as const,
+  refusedPolicy: "wait-on-fatal" as const,
   backoffBaseMs: 1000,
   backoffCapMs: 60_000,
+  /** 5 min (2.5 to 7.5 with jitter): a fixed ACL or password is picked up within minutes, at 12 attempts an hour. */
+  fatalRetryMs: 5 * 60_000,
+  /** Half the default keepalive: a link that survives this long past CONNACK was not killed by what it carried. */
+  stableConnectionMs: 30_000,
   maxPacketSize: 64 * 1024,
   endTimeoutMs: 30_000,
 });
@@ -40,6 +44,9 @@ const REFUSAL_TEXT: Record<number, [string, boolean]> = {
   [ConnectReturnCode.NOT_AUTHORIZED]: ["broker says this client is not authorized (return code 5): check the broker's ACL for this client id", false],
 };
 
+/** Items of one chunk of input, in stream order: decoded packets and oversized PUBLISHes read past. */
+type Incoming = { packet: Packet } | { oversized: OversizedPublish };
+
 /** One connection attempt: its transport, decoder, output buffer and per-connection bookkeeping. */
 class Link {
   transport: Transport | undefined;
@@ -49,6 +56,8 @@ class Link {
   open = false;
   /** CONNACK accepted. */
   ready = false;
+  /** Clock ms of the accepted CONNACK. */
+  readyAt = 0;
   lastSent: number;
   lastReceived: number;
   pingDeadline = 0;
@@ -65,7 +74,7 @@ class Link {
 }
 
 export class MqttClient implements Publisher {
-  readonly counters: ClientCounters = { sent: 0, acked: 0, retried: 0, queued: 0, dropped: 0, reconnects: 0, received: 0, protocolErrors: 0 };
+  readonly counters: ClientCounters = { sent: 0, acked: 0, retried: 0, queued: 0, dropped: 0, reconnects: 0, received: 0, protocolErrors: 0, oversized: 0, ignored: 0 };
   private readonly options: ResolvedOptions;
   private readonly session: Session;
   private readonly backoff: Backoff;
@@ -77,6 +86,8 @@ export class MqttClient implements Publisher {
   private timerDue = 0;
   private reconnectAt = 0;
   private everConnected = false;
+  /** The last failure since the last accepted CONNACK. */
+  private lastProblem: LinkProblem | undefined;
   private ending: { deadline: number; callbacks: Array<() => void> } | undefined;
   private readonly staged: Packet[] = [];
   private readonly events: Array<() => void> = [];
@@ -163,6 +174,14 @@ export class MqttClient implements Publisher {
     this.endTurn();
   }
 
+  /** Why the link is down: the last failure since the last accepted CONNACK (with the next attempt's time), undefined while connected. */
+  problem(): LinkProblem | undefined {
+    if (this.currentState === "connected") return undefined;
+    const problem = this.lastProblem;
+    if (!problem) return undefined;
+    return this.currentState === "waiting" ? { ...problem, retryAt: this.reconnectAt } : problem;
+  }
+
   queueStats(): { depth: number; bytes: number; oldestAgeMs: number } {
     let oldest = Infinity;
     for (const at of this.enqueuedAt.values()) {
@@ -221,22 +240,23 @@ export class MqttClient implements Publisher {
   }
 
   private onLinkData(link: Link, bytes: Uint8Array): void {
-    const packets: Packet[] = [];
+    const items: Incoming[] = [];
     let decodeError: unknown;
     try {
-      link.decoder.push(bytes, (packet) => packets.push(packet));
+      link.decoder.push(bytes, (packet) => items.push({ packet }), (oversized) => items.push({ oversized }));
     } catch (error) {
       decodeError = error; // the whole packets before the bad bytes are still handled, in order, first
     }
     // Only whole packets prove the broker alive: a peer trickling bytes must not hold off the keepalive timeout.
-    if (packets.length > 0) {
+    if (items.length > 0) {
       link.lastReceived = this.deps.clock.now();
       link.pingDeadline = 0;
     }
-    for (const packet of packets) {
+    for (const item of items) {
       if (this.link !== link) return;
       try {
-        this.handle(link, packet);
+        if ("packet" in item) this.handle(link, item.packet);
+        else this.onOversized(link, item.oversized);
       } catch (error) {
         this.protocolFailure(error as Error);
         return;
@@ -274,13 +294,17 @@ export class MqttClient implements Publisher {
       this.defer(() => this.on.onDisconnect?.({ reason, error }));
       return;
     }
-    if (this.currentState === "stopped") {
-      this.defer(() => this.on.onDisconnect?.({ reason, error }));
-      return;
-    }
-    const delay = retryInMs ?? this.backoff.next();
+    const now = this.deps.clock.now();
+    // The backoff resets only for a link that stayed up: one that dies soon after CONNACK (a poison message the
+    // session brings back each time, a broker that drops us at once) keeps it growing.
+    if (link.ready && now - link.readyAt >= this.options.stableConnectionMs) this.backoff.reset();
+    let delay = retryInMs;
+    if (delay === undefined && error instanceof TransportError && error.permanent) delay = this.fatalDelay();
+    if (delay === undefined) delay = this.backoff.next();
+    if (error) this.lastProblem = { message: `${reason}: ${error.message}`, permanent: isPermanent(error) };
+    else if (!this.lastProblem) this.lastProblem = { message: reason, permanent: false };
     this.currentState = "waiting";
-    this.reconnectAt = this.deps.clock.now() + delay;
+    this.reconnectAt = now + delay;
     this.armTimer();
     this.defer(() => this.on.onDisconnect?.({ reason, error, willReconnectInMs: delay }));
   }
@@ -333,8 +357,9 @@ export class MqttClient implements Publisher {
       throw new ProtocolError("CONNACK", "session present is 1 in answer to a clean-session CONNECT", "[MQTT-3.2.2-1]");
     }
     link.ready = true;
+    link.readyAt = this.deps.clock.now();
     this.currentState = "connected";
-    this.backoff.reset();
+    this.lastProblem = undefined;
     if (this.everConnected) this.counters.reconnects++;
     this.everConnected = true;
     const inflightBefore = this.session.inflightCount;
@@ -354,20 +379,51 @@ export class MqttClient implements Publisher {
     this.pump();
   }
 
+  /** Never stops for good: a refusal that cannot heal by itself waits fatalRetryMs (the broker may be fixed meanwhile). */
   private onRefused(returnCode: number): void {
     const [text, retryable] = REFUSAL_TEXT[returnCode];
     const error = new ConnectionRefusedError(returnCode, text, retryable);
     this.defer(() => this.on.onError?.(error));
-    if (!retryable && this.options.refusedPolicy === "stop-on-fatal") {
-      this.currentState = "stopped";
-      this.dropLink("connection refused", error);
-      return;
-    }
-    this.dropLink("connection refused", error, this.backoff.slow());
+    const delay = !retryable && this.options.refusedPolicy === "wait-on-fatal" ? this.fatalDelay() : this.backoff.slow();
+    this.dropLink("connection refused", error, delay);
+  }
+
+  /** fatalRetryMs jittered over 0.5x..1.5x. */
+  private fatalDelay(): number {
+    return Math.floor(this.options.fatalRetryMs * (0.5 + this.deps.random()));
+  }
+
+  /**
+   * A PUBLISH over maxPacketSize, read past by the decoder: acknowledged at its QoS so the broker's session lets go
+   * of it (else it comes back at every reconnect and cuts the device off for good), counted, reported, never
+   * delivered. A QoS 2 id is not recorded: nothing was delivered, so a resend cannot be delivered twice.
+   */
+  private onOversized(link: Link, publish: OversizedPublish): void {
+    if (!link.ready) throw new ProtocolError("PUBLISH", "received before CONNACK", "[MQTT-3.2.0-1]");
+    this.counters.received++;
+    this.counters.oversized++;
+    if (publish.qos === 1) this.stage({ type: PacketType.PUBACK, packetId: publish.packetId as number });
+    else if (publish.qos === 2) this.stage({ type: PacketType.PUBREC, packetId: publish.packetId as number });
+    const topic = publish.topicLength > publish.topicPrefix.length ? `${publish.topicPrefix}... (${publish.topicLength} bytes)` : publish.topicPrefix;
+    const error = new ProtocolError(
+      "PUBLISH",
+      `message of ${publish.size} bytes on "${topic}" (QoS ${publish.qos}${publish.retain ? ", retained" : ""}) exceeds the maximum packet size of ` +
+        `${this.options.maxPacketSize}: acknowledged and discarded; clear it at the broker (a retained one: publish an empty retained message)`,
+    );
+    this.defer(() => this.on.onError?.(error));
   }
 
   private onPublish(packet: PublishPacket): void {
     this.counters.received++;
+    if (!this.isSubscribed(packet.topic)) {
+      // Not ours (a broker bug or a stale subscription of an earlier firmware): acknowledged so the broker lets go of
+      // it, but never recorded, so a flood of QoS 2 ids cannot fill the id table and cut the link.
+      this.counters.ignored++;
+      if (packet.qos === 1) this.stage({ type: PacketType.PUBACK, packetId: packet.packetId as number });
+      else if (packet.qos === 2) this.stage({ type: PacketType.PUBREC, packetId: packet.packetId as number });
+      this.deps.logger?.warn(`PUBLISH to "${packet.topic.slice(0, 64)}" matches no subscription; acknowledged and ignored`);
+      return;
+    }
     if (packet.qos === 1) {
       this.stage({ type: PacketType.PUBACK, packetId: packet.packetId as number });
     } else if (packet.qos === 2) {
@@ -377,6 +433,11 @@ export class MqttClient implements Publisher {
     }
     const message: IncomingMessage = { topic: packet.topic, payload: packet.payload, qos: packet.qos, retain: packet.retain };
     this.defer(() => this.deliver(message));
+  }
+
+  private isSubscribed(topic: string): boolean {
+    for (const filter of this.handlers.keys()) if (topicMatches(filter, topic)) return true;
+    return false;
   }
 
   private deliver(message: IncomingMessage): void {
@@ -673,6 +734,12 @@ function closeQuietly(link: Link): void {
   }
 }
 
+/** A failure only a change elsewhere fixes: a refusal that is not "server unavailable", or a permanent transport error. */
+function isPermanent(error: Error): boolean {
+  if (error instanceof ConnectionRefusedError) return !error.retryable;
+  return error instanceof TransportError && error.permanent;
+}
+
 function firstValue<K, V>(map: Map<K, V>): V | undefined {
   for (const value of map.values()) return value;
   return undefined;
@@ -696,7 +763,10 @@ function assertNever(value: never): never {
 function resolveOptions(options: ClientOptions): ResolvedOptions {
   if (typeof options.clientId !== "string") throw new ConfigError("clientId", "must be a string");
   const resolved = { ...CLIENT_DEFAULTS, ...stripUndefined(options) } as ResolvedOptions;
-  const positive = ["connectTimeoutMs", "ackTimeoutMs", "pingTimeoutMs", "maxInflight", "queueMaxMessages", "queueMaxBytes", "backoffBaseMs", "backoffCapMs", "maxPacketSize", "endTimeoutMs"] as const;
+  const positive = [
+    "connectTimeoutMs", "ackTimeoutMs", "pingTimeoutMs", "maxInflight", "queueMaxMessages", "queueMaxBytes", "backoffBaseMs", "backoffCapMs",
+    "fatalRetryMs", "stableConnectionMs", "maxPacketSize", "endTimeoutMs",
+  ] as const;
   for (const key of positive) {
     const value = resolved[key];
     if (!Number.isInteger(value) || value <= 0) throw new ConfigError(key, `must be a positive integer, got ${value}`);
@@ -712,8 +782,8 @@ function resolveOptions(options: ClientOptions): ResolvedOptions {
   if (!["oldest-qos0-first", "oldest", "reject-new"].includes(resolved.dropPolicy)) {
     throw new ConfigError("dropPolicy", `must be "oldest-qos0-first", "oldest" or "reject-new", got "${resolved.dropPolicy}"`);
   }
-  if (!["stop-on-fatal", "retry-slowly"].includes(resolved.refusedPolicy)) {
-    throw new ConfigError("refusedPolicy", `must be "stop-on-fatal" or "retry-slowly", got "${resolved.refusedPolicy}"`);
+  if (!["wait-on-fatal", "retry-slowly"].includes(resolved.refusedPolicy)) {
+    throw new ConfigError("refusedPolicy", `must be "wait-on-fatal" or "retry-slowly", got "${resolved.refusedPolicy}"`);
   }
   if (resolved.will) validateTopicName(resolved.will.topic, "CONNECT");
   return resolved;

@@ -41,10 +41,13 @@ export class Firmware {
           },
           onMessage: observers.onMessage,
           onDelivered: (info) => {
-            this.device.onDelivered();
+            this.device.onDelivered(info);
             observers.onDelivered?.(info);
           },
-          onDropped: observers.onDropped,
+          onDropped: (info) => {
+            this.device.onDropped(info);
+            observers.onDropped?.(info);
+          },
           onError: observers.onError,
         });
         return platform.decoratePublisher ? platform.decoratePublisher(client) : client;

@@ -66,6 +66,11 @@ export class SimDevice {
     return this.current?.connected ?? false;
   }
 
+  /** Why the client is not connected (the last refusal or transport failure since its last CONNACK), if it says. */
+  get problem(): string | undefined {
+    return this.current?.client.problem()?.message;
+  }
+
   /** Client messages still queued or in flight (telemetry, status, health). */
   get queued(): number {
     return this.current?.client.queueStats().depth ?? 0;

@@ -34,6 +34,8 @@ export interface DevicePlatform {
 export interface DeviceInput {
   /** mc/config on device, argv/env in the Node simulator; parsed with parseConfig. */
   config: Record<string, unknown>;
+  /** `config` already parsed by the caller (the Moddable entry needs it before the Device exists): not parsed twice. */
+  parsed?: FirmwareConfig;
   /** The parsed JSON of the board file, and its path for error messages. */
   board: unknown;
   boardFile: string;
@@ -60,7 +62,7 @@ export class Device {
   /** Throws ConfigErrors / BoardError before touching any sensor or the network. */
   constructor(input: DeviceInput, platform: DevicePlatform) {
     this.platform = platform;
-    this.config = parseConfig(input.config);
+    this.config = input.parsed ?? parseConfig(input.config);
     this.board = validateBoard(input.board, input.boardFile);
     this.deviceId = this.config.device_id !== "" ? this.config.device_id : platform.defaultDeviceId;
     this.topics = deviceTopics(this.config.prefix, this.deviceId);

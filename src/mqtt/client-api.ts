@@ -48,6 +48,11 @@ export interface ClientOptions {
   maxInflight?: number;
   queueMaxMessages?: number;
   queueMaxBytes?: number;
+  /**
+   * Share (0..1] of the store's real capacity (SessionStore.capacityBytes, e.g. the NVS partition) the queue may fill,
+   * charging each message its store overhead: past it the drop policy applies, as for queueMaxBytes.
+   */
+  queueStoreShare?: number;
   dropPolicy?: DropPolicy;
   refusedPolicy?: RefusedPolicy;
   backoffBaseMs?: number;

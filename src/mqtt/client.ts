@@ -32,6 +32,12 @@ export const CLIENT_DEFAULTS = Object.freeze({
   stableConnectionMs: 30_000,
   maxPacketSize: 64 * 1024,
   endTimeoutMs: 30_000,
+  /**
+   * Share of the store's capacity (SessionStore.capacityBytes) the queue may fill. The rest is for the journal copy of
+   * the largest commit, the sampler's pending readings, settings and session records: with it the queue can never
+   * fill the store (on a 24 KB NVS: 8 KB, about 28 telemetry messages of 150 bytes).
+   */
+  queueStoreShare: 0.5,
 });
 
 type ResolvedOptions = Required<Omit<ClientOptions, "username" | "password" | "will">> & Pick<ClientOptions, "username" | "password" | "will">;
@@ -97,7 +103,9 @@ export class MqttClient implements Publisher {
 
   constructor(options: ClientOptions, private readonly deps: ClientDeps, private readonly on: ClientEvents = {}) {
     this.options = resolveOptions(options);
-    this.session = new Session(deps.store, this.options);
+    const capacity = deps.store.capacityBytes?.();
+    const storeBudgetBytes = capacity === undefined ? Infinity : Math.floor(capacity * this.options.queueStoreShare);
+    this.session = new Session(deps.store, { ...this.options, storeBudgetBytes });
     this.backoff = new Backoff(this.options.backoffBaseMs, this.options.backoffCapMs, deps.random);
     const now = deps.clock.now();
     for (const message of this.session.list()) this.enqueuedAt.set(message.messageId, now);
@@ -778,6 +786,7 @@ function resolveOptions(options: ClientOptions): ResolvedOptions {
   if (resolved.queueMaxMessages <= resolved.maxInflight) {
     throw new ConfigError("queueMaxMessages", `must be larger than maxInflight (${resolved.maxInflight}) so new messages can always be queued`);
   }
+  if (!(resolved.queueStoreShare > 0 && resolved.queueStoreShare <= 1)) throw new ConfigError("queueStoreShare", `must be above 0 and at most 1, got ${resolved.queueStoreShare}`);
   if (resolved.backoffCapMs < resolved.backoffBaseMs) throw new ConfigError("backoffCapMs", "must be at least backoffBaseMs");
   if (!["oldest-qos0-first", "oldest", "reject-new"].includes(resolved.dropPolicy)) {
     throw new ConfigError("dropPolicy", `must be "oldest-qos0-first", "oldest" or "reject-new", got "${resolved.dropPolicy}"`);

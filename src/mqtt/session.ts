@@ -16,11 +16,23 @@ import { utf8Length } from "./utf8";
 /** Incoming QoS 2 messages a broker may leave awaiting PUBREL (brokers keep far fewer in flight: mosquitto 20). */
 export const MAX_INCOMING_QOS2 = 256;
 
+/**
+ * What one queued message costs a store beyond its topic and payload: two items (the message and, in flight, its
+ * flight record), each a CRC header and, on ESP32 NVS, an index and a chunk header entry and rounding to 32 bytes
+ * (store/preference-backend). Charged against the store budget so many small messages cannot fill the store either.
+ */
+export const MESSAGE_STORE_OVERHEAD = 128;
+
 export interface SessionLimits {
   maxInflight: number;
   queueMaxMessages: number;
   queueMaxBytes: number;
   dropPolicy: DropPolicy;
+  /**
+   * Store bytes the queue may fill, counting MESSAGE_STORE_OVERHEAD per message: a share of the store's real capacity
+   * (SessionStore.capacityBytes), Infinity where nothing bounds it.
+   */
+  storeBudgetBytes?: number;
 }
 
 export interface AckOutcome {
@@ -75,6 +87,11 @@ export class Session {
     return this.storedBytes;
   }
 
+  /** What the queue costs the store: topics and payloads plus MESSAGE_STORE_OVERHEAD per message. */
+  get storeFootprint(): number {
+    return this.storedBytes + this.messages.size * MESSAGE_STORE_OVERHEAD;
+  }
+
   get inflightCount(): number {
     return this.inflight;
   }
@@ -90,11 +107,19 @@ export class Session {
    */
   enqueue(topic: string, payload: Uint8Array, qos: QoS, retain: boolean, evict = true): { message: OutgoingMessage; dropped: OutgoingMessage[] } {
     const size = messageSize(topic, payload);
+    const budget = this.limits.storeBudgetBytes ?? Infinity;
     if (size > this.limits.queueMaxBytes) {
       throw new QueueFullError(`a message of ${size} bytes can never fit the queue limit of ${this.limits.queueMaxBytes} bytes (queueMaxBytes)`);
     }
+    if (size + MESSAGE_STORE_OVERHEAD > budget) {
+      throw new QueueFullError(`a message of ${size} bytes can never fit the store's queue budget of ${budget} bytes (a share of the store's capacity)`);
+    }
     const dropped: OutgoingMessage[] = [];
-    while (this.messages.size + 1 > this.limits.queueMaxMessages || this.storedBytes + size > this.limits.queueMaxBytes) {
+    while (
+      this.messages.size + 1 > this.limits.queueMaxMessages ||
+      this.storedBytes + size > this.limits.queueMaxBytes ||
+      this.storeFootprint + size + MESSAGE_STORE_OVERHEAD > budget
+    ) {
       if (this.limits.dropPolicy === "reject-new" || !evict) {
         throw new QueueFullError(`queue is full (${this.messages.size} messages, ${this.storedBytes} bytes); message to "${topic}" refused`);
       }

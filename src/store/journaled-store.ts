@@ -42,6 +42,8 @@ export interface StoreBackend {
   removeJournal(): void;
   /** Barrier: every earlier write/remove is durable before any later one begins. */
   sync(): void;
+  /** Bytes the backend can hold at once (items and journal together), where its medium bounds it. */
+  capacityBytes?(): number | undefined;
 }
 
 const JOURNAL_MAGIC = 0x314e524a; // "JRN1" little-endian
@@ -174,6 +176,11 @@ export class JournaledStore extends StagedStore {
       }
     }
     return new JournaledStore(backend, names);
+  }
+
+  /** The backend's capacity: the journal of a commit needs room beside the items, which the client's budget leaves. */
+  capacityBytes(): number | undefined {
+    return this.backend.capacityBytes?.();
   }
 
   /** Reads every committed value and throws a StorageError naming the first that fails its CRC. */

@@ -1,0 +1,100 @@
+// The queue's byte limit follows the store's real capacity (issue 10 #8): offline on a 24 KB NVS, the firmware must
+// keep sampling for days without the store ever failing a write, dropping the oldest readings by the drop policy, counted.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { Firmware } from "../../src/app/firmware";
+import { MESSAGE_STORE_OVERHEAD } from "../../src/mqtt/session";
+import { createSimulatedSensor } from "../../src/sensors/simulated";
+import { JournaledStore } from "../../src/store/journaled-store";
+import {
+  DEFAULT_NVS_PARTITION_BYTES, NVS_ENTRIES_PER_PAGE, NVS_ENTRY_BYTES, NVS_PAGE_BYTES, PreferenceBackend, nvsCapacityBytes,
+} from "../../src/store/preference-backend";
+import { FakeClock } from "../support/fake-clock";
+import { FakePreference } from "./fakes";
+
+/**
+ * ESP32 NVS as far as space goes: 126 entries of 32 bytes per 4 KB page, one page kept free for garbage collection;
+ * a blob costs an index entry, a chunk header entry and its data in 32-byte entries. ESP-IDF's own Wi-Fi and PHY data
+ * take `systemEntries`. A set that does not fit throws as nvs_set_blob's ESP_ERR_NVS_NOT_ENOUGH_SPACE does.
+ */
+export class NvsSpaceModel extends FakePreference {
+  private readonly costs = new Map<string, number>();
+  used: number;
+  peak = 0;
+  readonly limit: number;
+
+  constructor(partitionBytes: number, systemEntries = 60) {
+    super();
+    this.limit = (Math.floor(partitionBytes / NVS_PAGE_BYTES) - 1) * NVS_ENTRIES_PER_PAGE;
+    this.used = systemEntries;
+  }
+
+  override set(domain: string, key: string, value: string | boolean | number | ArrayBuffer): void {
+    const id = `${domain}/${key}`;
+    const size = value instanceof ArrayBuffer ? value.byteLength : typeof value === "string" ? value.length + 1 : 8;
+    const cost = 2 + Math.ceil(size / NVS_ENTRY_BYTES);
+    const old = this.costs.get(id) ?? 0;
+    // Moddable's set() erases the old value first, so its entries are free again by the time the new one is written.
+    if (this.used - old + cost > this.limit) throw new Error("nvs set fail");
+    super.set(domain, key, value);
+    this.used += cost - old;
+    this.peak = Math.max(this.peak, this.used);
+    this.costs.set(id, cost);
+  }
+
+  override delete(domain: string, key: string): void {
+    super.delete(domain, key);
+    const id = `${domain}/${key}`;
+    this.used -= this.costs.get(id) ?? 0;
+    this.costs.delete(id);
+  }
+}
+
+const board = JSON.parse(readFileSync(join(__dirname, "..", "..", "boards", "lin.json"), "utf8")) as unknown;
+const EVERY_SAMPLE = JSON.parse(JSON.stringify(board), (key, value: unknown) => (key === "deadband" ? undefined : value)) as unknown;
+
+describe("PreferenceBackend.capacityBytes", () => {
+  it("is every NVS page but the GC page and one for ESP-IDF's own data: 16,128 bytes of entries on the default 24 KB partition", () => {
+    expect(DEFAULT_NVS_PARTITION_BYTES).toBe(24 * 1024);
+    expect(nvsCapacityBytes(DEFAULT_NVS_PARTITION_BYTES)).toBe(4 * 126 * 32);
+    const store = JournaledStore.open(new PreferenceBackend(new FakePreference(), "mqtt"));
+    expect(store.capacityBytes()).toBe(16_128);
+    expect(JournaledStore.open(new PreferenceBackend(new FakePreference(), "mqtt", 4000, 0x10000)).capacityBytes()).toBe(14 * 126 * 32);
+    expect(() => new PreferenceBackend(new FakePreference(), "mqtt", 4000, 100)).toThrow(RangeError);
+  });
+});
+
+describe("offline on a 24 KB NVS (the issue: full in 1.25 h, then every timer threw)", () => {
+  it("6 h offline, deadband 0, 10 s interval: no write ever fails, the queue stays within its share, drops are counted", () => {
+    const prefs = new NvsSpaceModel(DEFAULT_NVS_PARTITION_BYTES);
+    const store = JournaledStore.open(new PreferenceBackend(prefs, "mqtt"));
+    const clock = new FakeClock();
+    const warnings: string[] = [];
+    const firmware = new Firmware(
+      { config: { device_id: "d1", interval_ms: "10000", deadband: "0", heartbeat_s: "0", health_s: "300", presync_max: "0", batch_window_ms: "60000" }, board: EVERY_SAMPLE, boardFile: "boards/lin.json" },
+      {
+        clock,
+        store,
+        defaultDeviceId: "d1",
+        logger: { info: () => {}, warn: (m) => warnings.push(m) },
+        createSensor: (spec, _b, cfg) => createSimulatedSensor(spec.driver, cfg.sim_seed, spec.id),
+        transport: (handlers) => {
+          queueMicrotask(() => handlers.onClose(new Error("no route to host")));
+          return { write: () => 0, close: () => {} };
+        },
+        random: () => 0.5,
+      },
+    );
+    firmware.start();
+    for (let t = 0; t < 6 * 3600; t += 10) clock.advance(10_000); // throws if any timer throws
+    const stats = firmware.client.queueStats();
+    const budget = Math.floor(16_128 / 2);
+    expect(stats.bytes + stats.depth * MESSAGE_STORE_OVERHEAD).toBeLessThanOrEqual(budget);
+    expect(stats.depth).toBeGreaterThan(10);
+    expect(firmware.client.counters.dropped).toBeGreaterThan(0); // the oldest went, counted
+    expect(prefs.peak).toBeLessThan(prefs.limit);
+    expect(firmware.device.sampler.stats().nextSeq).toBe(6 * 360 + 1);
+    expect(warnings.filter((w) => /store|nvs/i.test(w))).toEqual([]);
+  });
+});

@@ -8,7 +8,7 @@ import { PacketIdAllocator } from "./packet-ids";
 import type { Packet, PublishPacket } from "./packets";
 import { OutState, applyAck, stateAfterSend, type OutgoingAckType } from "./qos-flow";
 import {
-  INCOMING_QOS2_KEY, META_KEY, SUBSCRIPTIONS_KEY, decodeIds, decodeJson, decodeMeta, encodeFlight, encodeIds, encodeJson, encodeMeta,
+  INCOMING_QOS2_KEY, META_KEY, SUBSCRIPTIONS_KEY, decodeIds, decodeMeta, decodeSubscriptions, encodeFlight, encodeIds, encodeJson, encodeMeta,
   encodeMessage, flightKey, messageKey, readStoredMessages, type OutgoingMessage,
 } from "./session-records";
 import { utf8Length } from "./utf8";
@@ -65,18 +65,15 @@ export class Session {
   /** Restores whatever an earlier run committed; a corrupt store throws StorageError from here. */
   constructor(private readonly store: SessionStore, private readonly limits: SessionLimits) {
     const meta = decodeMeta(store.get(META_KEY));
-    this.nextMessageId = meta.nextMessageId;
+    this.nextMessageId = Math.max(1, meta.nextMessageId);
     this.packetIds = new PacketIdAllocator(meta.nextPacketId);
     for (const message of readStoredMessages(store)) {
       this.track(message);
       if (message.messageId >= this.nextMessageId) this.nextMessageId = message.messageId + 1;
     }
-    for (const id of decodeIds(store.get(INCOMING_QOS2_KEY))) this.incomingQos2.add(id);
+    for (const id of decodeIds(store.get(INCOMING_QOS2_KEY), MAX_INCOMING_QOS2)) this.incomingQos2.add(id);
     const subs = store.get(SUBSCRIPTIONS_KEY);
-    if (subs) {
-      const entries = decodeJson(SUBSCRIPTIONS_KEY, subs) as Array<[string, QoS]>;
-      if (Array.isArray(entries)) for (const [filter, qos] of entries) this.subscriptions.set(filter, qos);
-    }
+    if (subs) for (const [filter, qos] of decodeSubscriptions(subs)) this.subscriptions.set(filter, qos);
   }
 
   get depth(): number {

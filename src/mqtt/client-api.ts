@@ -100,7 +100,8 @@ export interface DeliveredInfo {
 }
 
 export interface DroppedInfo extends DeliveredInfo {
-  reason: "queue-full";
+  /** queue-full: the drop policy made room for a new message. store-full: a store write failed and room was made. */
+  reason: "queue-full" | "store-full";
 }
 
 /** Why the client is not connected: the last failure since the last accepted CONNACK (see Publisher.problem). */
@@ -135,6 +136,8 @@ export interface ClientCounters {
   oversized: number;
   /** Incoming PUBLISHes to topics we do not subscribe to: acknowledged, never recorded or delivered. */
   ignored: number;
+  /** Commits the store refused (full, I/O): each recovered from by dropping the oldest queued messages (in `dropped`). */
+  storeFailures: number;
 }
 
 export type ClientState = "idle" | "connecting" | "connected" | "waiting" | "ended";

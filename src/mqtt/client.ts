@@ -1,6 +1,6 @@
 // The MQTT client shell: connection attempts, keepalive, timeouts, reconnect and the write path around the Session.
 // Rule of every turn: stage state changes, commit them, then write the bytes that depend on them, then tell the user.
-import { ConfigError, ConnectionRefusedError, ProtocolError, TransportError } from "../errors";
+import { ConfigError, ConnectionRefusedError, ProtocolError, StorageError, TransportError } from "../errors";
 import type { Transport } from "../ports";
 import { Backoff } from "./backoff";
 import type {
@@ -9,7 +9,7 @@ import type {
 import { encode, encodedLength, encodeInto, PacketDecoder, type OversizedPublish } from "./codec";
 import { ConnectReturnCode, PacketType, SUBACK_FAILURE, packetName, type QoS } from "./constants";
 import type { ConnackPacket, Packet, PublishPacket, SubackPacket } from "./packets";
-import { Session } from "./session";
+import { Session, type SessionLimits } from "./session";
 import { topicMatches, validateTopicFilter, validateTopicName } from "./topics";
 import { encodeUtf8 } from "./utf8";
 
@@ -80,9 +80,11 @@ class Link {
 }
 
 export class MqttClient implements Publisher {
-  readonly counters: ClientCounters = { sent: 0, acked: 0, retried: 0, queued: 0, dropped: 0, reconnects: 0, received: 0, protocolErrors: 0, oversized: 0, ignored: 0 };
+  readonly counters: ClientCounters = { sent: 0, acked: 0, retried: 0, queued: 0, dropped: 0, reconnects: 0, received: 0, protocolErrors: 0, oversized: 0, ignored: 0, storeFailures: 0 };
   private readonly options: ResolvedOptions;
-  private readonly session: Session;
+  /** Rebuilt from the store after a failed commit (onStoreFailure); otherwise the one session of this client. */
+  private session: Session;
+  private readonly sessionLimits: SessionLimits;
   private readonly backoff: Backoff;
   private readonly handlers = new Map<string, { qos: QoS; handler: MessageHandler }>();
   private readonly enqueuedAt = new Map<number, number>();
@@ -105,7 +107,8 @@ export class MqttClient implements Publisher {
     this.options = resolveOptions(options);
     const capacity = deps.store.capacityBytes?.();
     const storeBudgetBytes = capacity === undefined ? Infinity : Math.floor(capacity * this.options.queueStoreShare);
-    this.session = new Session(deps.store, { ...this.options, storeBudgetBytes });
+    this.sessionLimits = { ...this.options, storeBudgetBytes };
+    this.session = new Session(deps.store, this.sessionLimits);
     this.backoff = new Backoff(this.options.backoffBaseMs, this.options.backoffCapMs, deps.random);
     const now = deps.clock.now();
     for (const message of this.session.list()) this.enqueuedAt.set(message.messageId, now);
@@ -163,7 +166,7 @@ export class MqttClient implements Publisher {
       this.endTurn();
     } else {
       this.session.setSubscribed(filter, undefined);
-      this.session.commit();
+      this.commitSession();
     }
   }
 
@@ -557,7 +560,7 @@ export class MqttClient implements Publisher {
 
   /** Commits the session, then writes every staged packet as one batch (dropped when no link is open to take them). */
   private commitAndWrite(): void {
-    this.session.commit();
+    this.commitSession();
     const link = this.link;
     if (!link?.open) {
       this.staged.length = 0;
@@ -592,6 +595,69 @@ export class MqttClient implements Publisher {
       }
       link.pending.shift();
     }
+  }
+
+  /** Commits the session; a store that fails (full, I/O) never throws out of a turn (see onStoreFailure). */
+  private commitSession(): boolean {
+    try {
+      this.session.commit();
+      return true;
+    } catch (error) {
+      this.onStoreFailure(error instanceof Error ? error : new Error(String(error)));
+      return false;
+    }
+  }
+
+  /**
+   * A commit failed, so its staged changes are lost. The store is brought back to its last durable state and the
+   * session rebuilt from it (messages whose enqueue never became durable are reported dropped); room is made by
+   * dropping the oldest queued messages by the drop policy, each counted and reported ("store-full"); and the link
+   * is restarted so the broker and the session agree again. Nothing throws out of the turn: a timer must never throw
+   * out of the firmware.
+   */
+  private onStoreFailure(error: Error): void {
+    this.counters.storeFailures++;
+    const report = new StorageError(`store write failed (${error.message}); the oldest queued messages are dropped to make room`);
+    this.defer(() => this.on.onError?.(report));
+    this.staged.length = 0;
+    const store = this.deps.store;
+    if (!store.recover) throw error; // a store that cannot be brought back: nothing to go on with
+    try {
+      store.recover();
+      this.session = new Session(store, this.sessionLimits);
+    } catch {
+      // The store cannot be brought back (its medium is gone, or the power is: on a board nothing runs after that,
+      // and the power-cut tests model it by this error going on up). A full store always recovers: see JournaledStore.
+      throw error;
+    }
+    for (const [messageId] of this.enqueuedAt) {
+      if (!this.session.has(messageId)) this.reportDropped(messageId, "store-full");
+    }
+    const victims = this.session.evictForRoom(Math.floor(this.session.storeFootprint * 0.75));
+    for (const victim of victims) this.reportDropped(victim.messageId, "store-full", victim);
+    // The store held less than its capacity said (worn or shared flash, a capacity that lied): learn it, so the queue
+    // stays below what just failed instead of filling up to it again.
+    this.sessionLimits.storeBudgetBytes = Math.min(this.sessionLimits.storeBudgetBytes ?? Infinity, this.session.storeFootprint);
+    try {
+      this.session.commit();
+    } catch (again) {
+      this.deps.logger?.warn(`store still failing after dropping ${victims.length} message(s): ${(again as Error).message}`);
+      try {
+        store.recover?.();
+        this.session = new Session(store, this.sessionLimits);
+      } catch {
+        // tried again at the next commit
+      }
+    }
+    if (this.link) this.dropLink("store write failed", report);
+  }
+
+  private reportDropped(messageId: number, reason: "queue-full" | "store-full", message?: { topic: string; qos: QoS }): void {
+    this.enqueuedAt.delete(messageId);
+    this.counters.dropped++;
+    const topic = message?.topic ?? "";
+    const qos = message?.qos ?? 0;
+    this.defer(() => this.on.onDropped?.({ messageId, topic, qos, reason }));
   }
 
   // -------------------------------------------------------------------------------------------
@@ -692,7 +758,7 @@ export class MqttClient implements Publisher {
     if (link) closeQuietly(link);
     if (this.timer !== undefined) this.deps.clock.clearTimeout(this.timer);
     this.timer = undefined;
-    this.session.commit();
+    this.commitSession();
     for (const callback of ending.callbacks) this.defer(callback);
   }
 

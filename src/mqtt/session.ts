@@ -93,6 +93,26 @@ export class Session {
     return this.inflight;
   }
 
+  has(messageId: number): boolean {
+    return this.messages.has(messageId);
+  }
+
+  /**
+   * Drops queued (not in-flight) messages by the drop policy until the store footprint is at most `footprint`, at
+   * least one if any is queued; "reject-new" drops the oldest (the store is full: a new message is not the issue).
+   * The deletes are staged; the caller commits.
+   */
+  evictForRoom(footprint: number): OutgoingMessage[] {
+    const dropped: OutgoingMessage[] = [];
+    while (dropped.length === 0 || this.storeFootprint > footprint) {
+      const victim = this.pickVictim(this.limits.dropPolicy === "reject-new" ? "oldest" : this.limits.dropPolicy);
+      if (!victim) break;
+      this.remove(victim);
+      dropped.push(victim);
+    }
+    return dropped;
+  }
+
   /** Messages in publish order (read-only view for stats and tests). */
   list(): OutgoingMessage[] {
     return Array.from(this.messages.values());
@@ -126,8 +146,8 @@ export class Session {
       dropped.push(victim);
     }
     const message: OutgoingMessage = { messageId: this.nextMessageId++, topic, payload, qos, retain, state: OutState.Queued, packetId: 0 };
+    this.store.put(messageKey(message.messageId), encodeMessage(message)); // first: a store that refuses leaves RAM unchanged
     this.track(message);
-    this.store.put(messageKey(message.messageId), encodeMessage(message));
     this.persistMeta();
     return { message, dropped };
   }
@@ -256,14 +276,14 @@ export class Session {
     this.store.commit();
   }
 
-  private pickVictim(): OutgoingMessage | undefined {
+  private pickVictim(policy: DropPolicy = this.limits.dropPolicy): OutgoingMessage | undefined {
     let oldest: OutgoingMessage | undefined;
     for (let i = this.head; i < this.queue.length; i++) {
       const message = this.queue[i];
       if (!this.messages.has(message.messageId)) continue;
-      if (this.limits.dropPolicy === "oldest-qos0-first" && message.qos === 0) return message;
+      if (policy === "oldest-qos0-first" && message.qos === 0) return message;
       if (!oldest) oldest = message;
-      if (this.limits.dropPolicy === "oldest") break;
+      if (policy === "oldest") break;
     }
     return oldest;
   }

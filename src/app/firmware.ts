@@ -5,7 +5,7 @@ import type { ClientEvents, Publisher } from "../mqtt/client-api";
 import type { RandomSource, TransportFactory } from "../ports";
 import { STATUS_OFFLINE } from "../config/device-topics";
 import { Device, type DeviceInput, type DevicePlatform } from "./device";
-import { bootOnStore, checkStoredState } from "./store-recovery";
+import { repairStoredState } from "./store-recovery";
 
 export interface FirmwarePlatform extends Omit<DevicePlatform, "publisher"> {
   /** Opens a connection to the configured broker (TCP or TLS). */
@@ -29,7 +29,7 @@ export class Firmware {
     this.logger = platform.logger;
     let client: MqttClient | undefined;
     // Whatever the store holds, the device boots: a record that fails its checks is deleted (said so) before anything is built.
-    bootOnStore(platform.store, platform.logger, () => checkStoredState(platform.store));
+    repairStoredState(platform.store, platform.logger);
     this.device = new Device(input, {
       ...platform,
       publisher: (options) => {

@@ -10,6 +10,7 @@ import { encode, encodedLength, encodeInto, PacketDecoder, type OversizedPublish
 import { ConnectReturnCode, PacketType, SUBACK_FAILURE, packetName, type QoS } from "./constants";
 import type { ConnackPacket, Packet, PublishPacket, SubackPacket } from "./packets";
 import { Session, type SessionLimits } from "./session";
+import { repairUntil } from "../store/repair";
 import { topicMatches, validateTopicFilter, validateTopicName } from "./topics";
 import { encodeUtf8 } from "./utf8";
 
@@ -624,7 +625,9 @@ export class MqttClient implements Publisher {
     if (!store.recover) throw error; // a store that cannot be brought back: nothing to go on with
     try {
       store.recover();
-      this.session = new Session(store, this.sessionLimits);
+      // A redo cut short by a full partition can leave records that disagree (a flight record without its message):
+      // each is deleted and named, as at boot.
+      this.session = repairUntil(store, this.deps.logger, () => new Session(store, this.sessionLimits));
     } catch {
       // The store cannot be brought back (its medium is gone, or the power is: on a board nothing runs after that,
       // and the power-cut tests model it by this error going on up). A full store always recovers: see JournaledStore.
@@ -644,7 +647,7 @@ export class MqttClient implements Publisher {
       this.deps.logger?.warn(`store still failing after dropping ${victims.length} message(s): ${(again as Error).message}`);
       try {
         store.recover?.();
-        this.session = new Session(store, this.sessionLimits);
+        this.session = repairUntil(store, this.deps.logger, () => new Session(store, this.sessionLimits));
       } catch {
         // tried again at the next commit
       }

@@ -7,6 +7,7 @@ import { Firmware } from "../../src/app/firmware";
 import { encode } from "../../src/mqtt/codec";
 import { PacketType as P } from "../../src/mqtt/constants";
 import type { PublishPacket } from "../../src/mqtt/packets";
+import { readStoredMessages } from "../../src/mqtt/session-records";
 import { decodeUtf8 } from "../../src/mqtt/utf8";
 import { createSimulatedSensor } from "../../src/sensors/simulated";
 import { MemoryStore } from "../../src/store/memory-store";
@@ -92,8 +93,8 @@ describe("firmware against a hostile broker", () => {
   });
 
   it("links that die right after CONNACK: the backoff keeps growing and at most one birth message is ever queued", () => {
-    const { firmware, clock, broker } = boot({ interval_ms: "3600000" });
-    const births = () => firmware.client["session"].list().filter((m) => m.topic === "xsms/d1/status").length;
+    const { firmware, clock, broker, store } = boot({ interval_ms: "3600000" });
+    const births = () => readStoredMessages(store).filter((m) => m.topic === "xsms/d1/status").length;
     for (let t = 0; t < 600; t++) {
       const link = broker.link;
       if (!link.closed && firmware.client.state === "connecting") {

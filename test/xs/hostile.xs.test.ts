@@ -5,6 +5,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { storeContents } from "../support/store-arbitraries";
 import { bootOnAnyStore, type AnyStoreResult, type StoredEntry } from "./flows/any-store-flow";
+import { runFullStore, type FullStoreResult } from "./flows/full-store-flow";
 import { HOSTILE_FLOW_NAMES, runHostileFlows, type HostileTranscript } from "./flows/hostile-flows";
 import { XsRunner, xsEntry, xsnapWorkerPath } from "./harness";
 
@@ -41,6 +42,20 @@ describe.skipIf(binary === undefined)("XS engine (xsnap): hostile broker and arb
     expect(hostileOnXs[i].log[hostileOnXs[i].log.length - 1]).toBe("PASSED");
     expect(hostileOnXs[i]).toEqual(hostileOnNode[i]);
   });
+
+  it("offline on a 24 KB NVS model for 3 h, told the truth and told 64 KB: same counts on XS as on Node, no throw", async () => {
+    for (const toldBytes of [24 * 1024, 64 * 1024]) {
+      const onNode = runFullStore(EVERY_SAMPLE, toldBytes, 3);
+      const { reply: onXs } = await xs.command<FullStoreResult>({ op: "full-store", board: EVERY_SAMPLE, toldBytes, hours: 3 });
+      expect(onXs.outcome).toBe("PASSED");
+      expect(onXs).toEqual(onNode);
+      expect(onXs.nextSeq).toBe(3 * 360 + 1);
+      expect(onXs.peakEntries).toBeLessThanOrEqual(onXs.limitEntries);
+      if (toldBytes === 24 * 1024) expect(onXs.storeFailures).toBe(0);
+      else expect(onXs.storeFailures).toBeGreaterThan(0);
+      expect(onXs.dropped).toBeGreaterThan(0);
+    }
+  }, 120_000);
 
   it(`boots, connects and delivers new readings on ${CASES.length} arbitrary stores, with the same repairs as on Node`, () => {
     CASES.forEach((entries, i) => {

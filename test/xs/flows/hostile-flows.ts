@@ -51,7 +51,7 @@ const SCENARIOS: Record<string, (log: string[]) => void> = {
     broker.link.expect({ type: P.SUBSCRIBE });
     // Fed in 4 KiB chunks, as a socket delivers it: never buffered whole.
     const bytes = encode(publish("xsms/dev-1/cmd/read", 70_000, 1, 17));
-    for (let at = 0; at < bytes.length; at += 4096) (broker.link as unknown as { handlers: { onData(b: Uint8Array): void } }).handlers.onData(bytes.slice(at, at + 4096));
+    for (let at = 0; at < bytes.length; at += 4096) broker.link.sendBytes(bytes.slice(at, at + 4096));
     broker.link.expect({ type: P.PUBACK, packetId: 17 });
     check(!broker.link.closed && client.counters.oversized === 1, "link kept, counted once");
   },
@@ -98,7 +98,7 @@ const SCENARIOS: Record<string, (log: string[]) => void> = {
     check(client.state === "waiting" && client.problem()?.permanent === true, "waiting, permanent problem");
     clock.advance(225_000); // 0.75 x 5 min
     check(broker.links.length === 2, "retried after the long wait");
-    (broker.link as unknown as { handlers: { onClose(e: Error): void } }).handlers.onClose(new TransportError("certificate", "untrusted certificate", true));
+    broker.link.cut(new TransportError("certificate", "untrusted certificate", true));
     clock.advance(225_000);
     connack(broker);
     check(client.state === "connected" && client.problem() === undefined, "connected once fixed");

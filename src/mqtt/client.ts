@@ -112,6 +112,12 @@ export class MqttClient implements Publisher {
     const topicBytes = this.topics.bytes(topic);
     const qos = options.qos ?? 0;
     if (qos !== 0 && qos !== 1 && qos !== 2) throw new ProtocolError("PUBLISH", `QoS must be 0, 1 or 2, got ${qos}`, "[MQTT-3.3.1-4]");
+    const link = this.link;
+    if (qos === 0 && link?.ready && link.pending.length === 0 && !this.session.hasQueued()) {
+      // At most once, nothing queued ahead of it and a link taking bytes: it is written before publish() returns,
+      // so it needs no stored record (and its payload no copy: the encoder copies it into the packet).
+      return this.publishNow(topic, topicBytes, typeof payload === "string" ? encodeUtf8(payload) : payload, options.retain ?? false);
+    }
     const bytes = typeof payload === "string" ? encodeUtf8(payload) : payload.slice();
     const { message, dropped } = this.session.enqueue(topic, topicBytes, bytes, qos, options.retain ?? false, options.evict ?? true);
     this.enqueuedAt.set(message.messageId, this.deps.clock.now());
@@ -124,6 +130,16 @@ export class MqttClient implements Publisher {
     this.pump();
     this.endTurn();
     return message.messageId;
+  }
+
+  private publishNow(topic: string, topicBytes: Uint8Array, payload: Uint8Array, retain: boolean): number {
+    const messageId = this.session.allocateMessageId();
+    this.counters.queued++;
+    this.counters.sent++;
+    this.stage({ type: PacketType.PUBLISH, topic, topicBytes, payload, qos: 0, retain, dup: false });
+    this.defer(() => this.on.onDelivered?.({ messageId, topic, qos: 0 }));
+    this.endTurn();
+    return messageId;
   }
 
   /** Subscribes `filter` (now if connected, else on connect) and routes matching messages to `handler`. */

@@ -109,6 +109,21 @@ export class Session {
     return { message, dropped };
   }
 
+  /** True while any message waits to be sent for the first time (in flight ones do not count). */
+  hasQueued(): boolean {
+    while (this.head < this.queue.length && !this.messages.has(this.queue[this.head].messageId)) this.head++;
+    return this.head < this.queue.length;
+  }
+
+  /**
+   * An id for a QoS 0 message written at once, without a stored record. It is not persisted by itself: ids only need
+   * to be unique among the messages of one run and increasing among stored ones, and the next stored message's commit
+   * persists the counter.
+   */
+  allocateMessageId(): number {
+    return this.nextMessageId++;
+  }
+
   /** The next message that may go out now, in order: the oldest queued one, if the window allows it. */
   nextToSend(): OutgoingMessage | undefined {
     while (this.head < this.queue.length && !this.messages.has(this.queue[this.head].messageId)) this.head++;

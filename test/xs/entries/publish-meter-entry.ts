@@ -95,7 +95,28 @@ function makeLoop(qos: QoS, store: "memory" | "none"): Loop {
   };
 }
 
-type MeterCommand = { op: "start"; qos: QoS; store: "memory" | "none" } | { op: "run"; count: number; gc?: boolean };
+type MeterCommand =
+  | { op: "start"; qos: QoS; store: "memory" | "none" }
+  | { op: "run"; count: number; gc?: boolean }
+  | { op: "offline-start"; qos: QoS }
+  | { op: "offline-run"; count: number };
+
+/** Publishing while offline: every message is queued and stored; returns the queue depth. */
+function makeOfflineLoop(qos: QoS): Loop {
+  const clock = new FakeClock(1000);
+  const client = new MqttClient(
+    { clientId: "dev-1", keepAliveSeconds: 60, queueMaxMessages: 100_000, queueMaxBytes: 64 * 1024 * 1024 },
+    { transport: (handlers) => new BareLink(handlers), clock, store: new MemoryStore(new Map()), random: () => 0.5 },
+    {},
+  );
+  client.start(); // the link never opens
+  return {
+    run(count: number): number {
+      for (let n = 0; n < count; n++) client.publish(TOPIC, PAYLOAD, { qos });
+      return client.queueStats().depth;
+    },
+  };
+}
 let loop: Loop | undefined;
 
 serveCommands((command) => {
@@ -103,6 +124,14 @@ serveCommands((command) => {
   if (c.op === "start") {
     loop = makeLoop(c.qos, c.store);
     return 0;
+  }
+  if (c.op === "offline-start") {
+    loop = makeOfflineLoop(c.qos);
+    return 0;
+  }
+  if (c.op === "offline-run") {
+    if (!loop) throw new Error("offline-start first");
+    return loop.run(c.count);
   }
   if (c.op === "run") {
     if (!loop) throw new Error("start first");

@@ -308,7 +308,9 @@ function readConfigFile(file: string, warnings: string[]): Record<string, unknow
     const platforms = isObject(o.platforms) ? o.platforms : {};
     const lin = isObject(platforms.lin) && isObject(platforms.lin.config) ? platforms.lin.config : {};
     const config: Record<string, unknown> = { ...o.config, ...lin };
+    // "" means "the platform's": on this platform, the simulator's own defaults (sim-1, lin).
     if (config.board === "") delete config.board;
+    if (config.device_id === "") delete config.device_id;
     for (const key of MANIFEST_BROKER_KEYS) {
       if (key in config && config[key] === CONFIG_DEFAULTS[key]) delete config[key];
     }

@@ -114,7 +114,7 @@ export class Device {
   }
 
   publishHealth(): void {
-    this.safePublish(this.topics.status, encodeHealth(healthReport(this.sampler, this.publisher, this.platform.freeHeap)), false);
+    this.safePublish(this.topics.health, encodeHealth(healthReport(this.sampler, this.publisher, this.platform.freeHeap)), false);
   }
 
   stop(): void {

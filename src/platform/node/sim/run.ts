@@ -27,8 +27,12 @@ export async function startRun(options: SimOptions, sink: Reporter): Promise<Run
   // `exit` is the last event: whatever happens after it (a will the closing broker publishes) is not reported.
   let exited = false;
   const reporter: Reporter = {
-    emit: (event) => !exited && sink.emit(event),
-    status: (s) => !exited && sink.status(s),
+    emit(event) {
+      if (!exited) sink.emit(event);
+    },
+    status(s) {
+      if (!exited) sink.status(s);
+    },
     close: (s) => sink.close(s),
   };
   let broker: EmbeddedBroker | undefined;

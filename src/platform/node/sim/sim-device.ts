@@ -58,6 +58,9 @@ export class SimDevice {
   samplingDone = false;
   finished = false;
   private current: Boot | undefined;
+  /** The counters of the last boot, for the closing status after a power cut or abandon() let it go. */
+  private lastQueued = 0;
+  private lastNextSeq: number | undefined;
   private everConnected = false;
   /** The telemetry publish() in progress: its reading count, and whether its delivery was reported inside it. */
   private publishing: { readings: number; delivered: boolean } | undefined;
@@ -78,8 +81,6 @@ export class SimDevice {
     if (this.current) this.lastQueued = this.current.client.queueStats().depth;
     return this.lastQueued;
   }
-  private lastQueued = 0;
-  private lastNextSeq: number | undefined;
 
   get nextSeq(): number {
     if (this.current) this.lastNextSeq = this.current.device.sampler.stats().nextSeq;

@@ -134,6 +134,14 @@ describe("simulator options: --config manifest.json", () => {
   });
 });
 
+describe("simulator options: --config as inline JSON", () => {
+  it("takes the object given on the command line, and names its keys in errors", () => {
+    expect(parseArgs(["--config", '{"batch_max": 5, "deadband": "0"}']).config).toMatchObject({ batch_max: 5, deadband: "0" });
+    expect(usageMessage(["--config", '{"batch_max": 0}'])).toContain('--config "batch_max": expected an integer from 1 to 100, got 0');
+    expect(usageMessage(["--config", "{batch_max: 5}"])).toContain("the JSON given is not JSON");
+  });
+});
+
 describe("simulator options: --every-sample", () => {
   it("sets deadband 0 (the run also drops the board's per-channel deadbands)", () => {
     expect(parseArgs(["--every-sample"]).config.deadband).toBe("0");

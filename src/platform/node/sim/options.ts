@@ -29,9 +29,10 @@ Device
                         lin); every sensor in it is simulated with its driver's sample() shape.
   --every-sample        Every sample is a reading: deadband 0 on every channel, over the board's
                         per-channel deadbands and the config key deadband.
-  --config FILE         JSON object of the firmware's config keys (a manifest.json's "config" also works:
-                        its lin platform's keys apply, and its broker keys are the firmware defaults,
-                        so the embedded broker still starts). Command-line options override it.
+  --config FILE|JSON    JSON object of the firmware's config keys, in a file or inline ('{"batch_max":5}').
+                        A manifest.json's "config" also works: its lin platform's keys apply, and its
+                        broker keys are the firmware defaults, so the embedded broker still starts.
+                        Command-line options override it.
   --data-dir DIR        Persistent session, queue, seq counter and settings (default .sim-data/ID).
                         A second run on the same dir resumes them. A fleet keeps one dir per device in DIR
                         (default .sim-data).
@@ -175,9 +176,10 @@ export function parseArgs(argv: readonly string[], env: { readonly [name: string
   const origin = new Map<string, string>();
   const configFile = values.get("--config");
   if (configFile !== undefined) {
+    const inline = isInlineJson(configFile);
     for (const [key, value] of Object.entries(readConfigFile(configFile, warnings))) {
       raw[key] = value;
-      origin.set(key, `--config ${configFile}: "${key}"`);
+      origin.set(key, inline ? `--config "${key}"` : `--config ${configFile}: "${key}"`);
     }
   }
   for (const [option, key] of Object.entries(CONFIG_OPTIONS)) {
@@ -288,10 +290,17 @@ function readPassword(file: string | undefined, fromEnv: string | undefined, inU
 /** Keys of a manifest's "config" that are the firmware's broker defaults, not a choice of broker: the simulator's embedded one stays. */
 const MANIFEST_BROKER_KEYS = ["mqtt_host", "mqtt_port", "mqtt_tls"] as const;
 
+/** `--config '{"deadband":"0"}'`: a JSON object on the command line instead of a file name. */
+function isInlineJson(value: string): boolean {
+  return value.trimStart().startsWith("{");
+}
+
 function readConfigFile(file: string, warnings: string[]): Record<string, unknown> {
+  const inline = isInlineJson(file);
+  const what = inline ? "the JSON given" : file;
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = inline ? file : readFileSync(file, "utf8");
   } catch (error) {
     throw new UsageError("--config", `cannot read ${file}: ${(error as Error).message}`);
   }
@@ -299,9 +308,9 @@ function readConfigFile(file: string, warnings: string[]): Record<string, unknow
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new UsageError("--config", `${file} is not JSON: ${(error as Error).message}`);
+    throw new UsageError("--config", `${what} is not JSON: ${(error as Error).message}`);
   }
-  if (typeof data !== "object" || data === null || Array.isArray(data)) throw new UsageError("--config", `${file} must hold a JSON object of config keys`);
+  if (typeof data !== "object" || data === null || Array.isArray(data)) throw new UsageError("--config", `${what} must hold a JSON object of config keys`);
   const o = data as Record<string, unknown>;
   // A manifest.json: its "config" section, with the lin platform's (what the simulator simulates) on top.
   if (isObject(o.config) && (o.include !== undefined || o.modules !== undefined)) {

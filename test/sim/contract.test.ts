@@ -119,6 +119,8 @@ describe("settings stored by command vs options", () => {
     const warning = second.sim.events.find((e) => e.event === "warning" && String(e.message).includes("override"));
     expect(warning?.message).toContain("interval of env 5000 ms (options/config: 100 ms)");
     expect(warning?.message).toContain("--reset-settings");
+    // The default deadline follows the stored 5 s interval (every-sample board), not --interval-ms 100.
+    expect(second.sim.events.some((e) => e.event === "info" && String(e.message).startsWith("deadline 75000 ms for 1 reading(s): up to 5000 ms per reading"))).toBe(true);
 
     const third = await runSim(["--json", "--interval-ms", "100", "--samples", "3", "--reset-settings", "--board", EVERY_SAMPLE_BOARD, "--data-dir", data], 60_000);
     expect(third.code, third.sim.stderr).toBe(0);

@@ -141,6 +141,9 @@ export async function startRun(options: SimOptions, sink: Reporter): Promise<Run
       reporter.emit({ event: "warning", message: "a deadband holds readings back and the heartbeat is off: readings come only on change, so the default deadline assumes one per interval (set --deadline-ms, --every-sample or heartbeat_s)" });
     }
     const deadline = options.deadlineMs ?? 60_000 + 3 * options.samples * (gap ?? options.config.interval_ms);
+    if (options.deadlineMs === undefined) {
+      reporter.emit({ event: "info", message: `deadline ${deadline} ms for ${options.samples} reading(s): up to ${gap ?? options.config.interval_ms} ms per reading with the settings in effect (--deadline-ms sets it)` });
+    }
     timers.push(
       setTimeout(() => {
         const lagging = devices.filter((d) => !d.finished);

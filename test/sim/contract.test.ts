@@ -97,6 +97,20 @@ describe("counters", () => {
   }, 120_000);
 });
 
+describe("the broker password", () => {
+  it("given in the URL, appears nowhere in the run's output, which warns that ps shows it", async () => {
+    const secret = "pw-0f9e8d7c";
+    const { sim } = await runSim(
+      ["--json", "--broker", `mqtt://user:${secret}@127.0.0.1:1`, "--samples", "1", "--deadline-ms", "1500", "--board", EVERY_SAMPLE_BOARD, "--data-dir", path.join(dir, "secret")],
+      60_000,
+    );
+    expect(sim.stdout + sim.stderr).not.toContain(secret);
+    expect(sim.events.some((e) => e.event === "warning" && String(e.message).includes("ps"))).toBe(true);
+    const broker = sim.events.find((e) => e.event === "broker") as SimJsonEvent;
+    expect(broker.subscribe).toContain('-u user -P "$XS_MQTT_SIM_PASSWORD"');
+  }, 60_000);
+});
+
 describe("settings stored by command vs options", () => {
   it("a later run says which stored setting overrides which option; --reset-settings goes back to the options", async () => {
     const data = path.join(dir, "settings");

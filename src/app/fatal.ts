@@ -1,11 +1,11 @@
 // When the firmware cannot start (a bad config key, a bad board file, a store or sensor that fails to open): keep the
-// network up, say what is wrong on the status topic, and try to start again on a schedule, instead of idling forever.
+// network up, say what is wrong on the health topic, and try to start again on a schedule, instead of idling forever.
 //
 // Rule of every turn: the retry timer either starts the firmware (and the report stops, so the two never share the
 // client id) or re-arms itself; the report's client is its own, on a RAM store, so nothing reaches flash.
 import { ConfigError } from "../errors";
 import { CONFIG_DEFAULTS, type FirmwareConfig } from "../config/defaults";
-import { deviceTopics } from "../config/device-topics";
+import { deviceTopics, STATUS_OFFLINE } from "../config/device-topics";
 import { ConfigErrors, parseConfig } from "../config/parse";
 import { MqttClient } from "../mqtt/client";
 import type { Clock, Logger, RandomSource, TimerHandle, TransportFactory } from "../ports";
@@ -37,7 +37,7 @@ export function salvageConfig(raw: Record<string, unknown>): FirmwareConfig {
   }
 }
 
-/** The retained status payload that says why the device is not running: {"fatal": "...", "retry_s": N}. */
+/** The retained health payload that says why the device is not running: {"fatal": "...", "retry_s": N}. */
 export function fatalStatus(error: unknown, retryMs: number): string {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   const fatal = text.length > FATAL_TEXT_MAX ? `${text.slice(0, FATAL_TEXT_MAX - 3)}...` : text;
@@ -52,13 +52,15 @@ export interface FatalModeDeps {
 }
 
 /**
- * Reports `error` as a retained status message through its own MQTT client (started by networkUp()), and calls
+ * Reports `error` as a retained message on the health topic (and "offline" on the status topic, which carries only the
+ * availability states) through its own MQTT client (started by networkUp()), and calls
  * `retry` every `retryMs`. `retry` returns true when the firmware started: the report's client then ends (after its
  * message is acknowledged or its end timeout) and the timer stops.
  */
 export class FatalMode {
   private readonly client: MqttClient;
   private readonly statusTopic: string;
+  private readonly healthTopic: string;
   private timer: TimerHandle | undefined;
   private started = false;
   private done = false;
@@ -72,7 +74,9 @@ export class FatalMode {
     private readonly retryMs = FATAL_RETRY_MS,
   ) {
     if (!Number.isInteger(retryMs) || retryMs <= 0) throw new ConfigError("retryMs", `must be a positive integer, got ${retryMs}`);
-    this.statusTopic = deviceTopics(config.prefix, deviceId).status;
+    const topics = deviceTopics(config.prefix, deviceId);
+    this.statusTopic = topics.status;
+    this.healthTopic = topics.health;
     this.client = new MqttClient(
       {
         clientId: deviceId,
@@ -84,6 +88,11 @@ export class FatalMode {
       { transport: deps.transport, clock: deps.clock, store: new MemoryStore(), random: deps.random, logger: deps.logger },
       { onError: (e) => deps.logger?.warn(`fatal report: ${e.message}`) },
     );
+    try {
+      this.client.publish(this.statusTopic, STATUS_OFFLINE, { qos: 1, retain: true });
+    } catch (error) {
+      this.deps.logger?.warn(`fatal report: offline status not queued: ${(error as Error).message}`);
+    }
     this.publish();
     this.arm();
   }
@@ -102,7 +111,7 @@ export class FatalMode {
 
   private publish(): void {
     try {
-      this.client.publish(this.statusTopic, fatalStatus(this.error, this.retryMs), { qos: 1, retain: true });
+      this.client.publish(this.healthTopic, fatalStatus(this.error, this.retryMs), { qos: 1, retain: true });
     } catch (error) {
       this.deps.logger?.warn(`fatal report not queued: ${(error as Error).message}`);
     }

@@ -11,6 +11,7 @@ import { ConnectReturnCode, PacketType, SUBACK_FAILURE, packetName, type QoS } f
 import type { ConnackPacket, Packet, PublishPacket, SubackPacket } from "./packets";
 import { Session, type SessionLimits } from "./session";
 import { repairUntil } from "../store/repair";
+import { TopicCache } from "./topic-cache";
 import { topicMatches, validateTopicFilter, validateTopicName } from "./topics";
 import { encodeUtf8 } from "./utf8";
 
@@ -86,6 +87,8 @@ export class MqttClient implements Publisher {
   /** Rebuilt from the store after a failed commit (onStoreFailure); otherwise the one session of this client. */
   private session: Session;
   private readonly sessionLimits: SessionLimits;
+  /** Publish topics checked and encoded once each (see TopicCache). */
+  private readonly topics = new TopicCache();
   private readonly backoff: Backoff;
   private readonly handlers = new Map<string, { qos: QoS; handler: MessageHandler }>();
   private readonly enqueuedAt = new Map<number, number>();
@@ -129,11 +132,17 @@ export class MqttClient implements Publisher {
   /** Queues a message durably and returns its id (see onDelivered). Throws ProtocolError for a bad topic, QueueFullError when refused. */
   publish(topic: string, payload: Uint8Array | string, options: PublishOptions = {}): number {
     if (this.currentState === "ended") throw new Error(`publish to "${topic}" after end(): create a new client`);
-    validateTopicName(topic);
+    const topicBytes = this.topics.bytes(topic);
     const qos = options.qos ?? 0;
     if (qos !== 0 && qos !== 1 && qos !== 2) throw new ProtocolError("PUBLISH", `QoS must be 0, 1 or 2, got ${qos}`, "[MQTT-3.3.1-4]");
+    const link = this.link;
+    if (qos === 0 && link?.ready && link.pending.length === 0 && !this.session.hasQueued()) {
+      // At most once, nothing queued ahead of it and a link taking bytes: it is written before publish() returns,
+      // so it needs no stored record (and its payload no copy: the encoder copies it into the packet).
+      return this.publishNow(topic, topicBytes, typeof payload === "string" ? encodeUtf8(payload) : payload, options.retain ?? false);
+    }
     const bytes = typeof payload === "string" ? encodeUtf8(payload) : payload.slice();
-    const { message, dropped } = this.session.enqueue(topic, bytes, qos, options.retain ?? false, options.evict ?? true);
+    const { message, dropped } = this.session.enqueue(topic, topicBytes, bytes, qos, options.retain ?? false, options.evict ?? true);
     this.enqueuedAt.set(message.messageId, this.deps.clock.now());
     this.counters.queued++;
     for (const victim of dropped) {
@@ -144,6 +153,16 @@ export class MqttClient implements Publisher {
     this.pump();
     this.endTurn();
     return message.messageId;
+  }
+
+  private publishNow(topic: string, topicBytes: Uint8Array, payload: Uint8Array, retain: boolean): number {
+    const messageId = this.session.allocateMessageId();
+    this.counters.queued++;
+    this.counters.sent++;
+    this.stage({ type: PacketType.PUBLISH, topic, topicBytes, payload, qos: 0, retain, dup: false });
+    this.defer(() => this.on.onDelivered?.({ messageId, topic, qos: 0 }));
+    this.endTurn();
+    return messageId;
   }
 
   /** Subscribes `filter` (now if connected, else on connect) and routes matching messages to `handler`. */
@@ -839,6 +858,7 @@ function assertNever(value: never): never {
 
 function resolveOptions(options: ClientOptions): ResolvedOptions {
   if (typeof options.clientId !== "string") throw new ConfigError("clientId", "must be a string");
+  if (options.clientId === "" && options.cleanSession !== true) throw new ConfigError("clientId", "must not be empty with a persistent session (cleanSession false) [MQTT-3.1.3-7]");
   const resolved = { ...CLIENT_DEFAULTS, ...stripUndefined(options) } as ResolvedOptions;
   const positive = [
     "connectTimeoutMs", "ackTimeoutMs", "pingTimeoutMs", "maxInflight", "queueMaxMessages", "queueMaxBytes", "backoffBaseMs", "backoffCapMs",

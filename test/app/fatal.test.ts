@@ -25,7 +25,7 @@ describe("salvageConfig", () => {
 });
 
 describe("FatalMode", () => {
-  it("publishes what is wrong (retained, on the status topic) once the network is up, retries every 10 min, and hands over when a retry starts the firmware", () => {
+  it("publishes what is wrong (retained, on the health topic; status offline) once the network is up, retries every 10 min, and hands over when a retry starts the firmware", () => {
     const clock = new FakeClock();
     const broker = new ScriptedBroker();
     const raw = { device_id: "d7", interval_ms: "5", health_s: "0" };
@@ -64,7 +64,7 @@ describe("FatalMode", () => {
           if (packet.type === P.CONNECT) link.send({ type: P.CONNACK, sessionPresent: false, returnCode: 0 });
           if (packet.type === P.PUBLISH) {
             const p = packet as PublishPacket;
-            if (p.topic === "xsms/d7/status") statuses.push(`${p.retain ? "retained " : ""}${decodeUtf8(p.payload)}`);
+            if (p.topic === "xsms/d7/status" || p.topic === "xsms/d7/health") statuses.push(`${p.retain ? "retained " : ""}${decodeUtf8(p.payload)}`);
             if (p.qos === 1) link.send({ type: P.PUBACK, packetId: p.packetId as number });
           }
           if (packet.type === P.SUBSCRIBE) link.send({ type: P.SUBACK, packetId: packet.packetId, granted: packet.subscriptions.map((s) => s.qos) });
@@ -84,13 +84,13 @@ describe("FatalMode", () => {
     expect(broker.attempts).toBe(0); // nothing before the network is up
     fatal.networkUp();
     serve();
-    expect(statuses).toEqual([`retained ${fatalStatus(error, FATAL_RETRY_MS)}`]);
-    expect(JSON.parse(statuses[0].slice(9))).toEqual({ fatal: expect.stringMatching(/^ConfigErrors: 1 bad config key:\n  config "interval_ms"/), retry_s: 600 });
+    expect(statuses).toEqual(["retained offline", `retained ${fatalStatus(error, FATAL_RETRY_MS)}`]);
+    expect(JSON.parse(statuses[1].slice(9))).toEqual({ fatal: expect.stringMatching(/^ConfigErrors: 1 bad config key:\n  config "interval_ms"/), retry_s: 600 });
     run(FATAL_RETRY_MS - 1000);
     expect(attempts).toBe(0);
     run(1000);
     expect(attempts).toBe(1);
-    expect(statuses[1]).toBe(`retained ${fatalStatus(new Error("still broken (1)"), FATAL_RETRY_MS)}`);
+    expect(statuses[2]).toBe(`retained ${fatalStatus(new Error("still broken (1)"), FATAL_RETRY_MS)}`);
     run(2 * FATAL_RETRY_MS);
     expect(attempts).toBe(3);
     expect(fatal.recovered).toBe(true);

@@ -139,7 +139,7 @@ describe("firmware against a hostile broker", () => {
     expect(firmware.client.state).toBe("connected");
     expect(firmware.client.queueStats().depth).toBe(0);
     const health = good.published
-      .filter((p) => p.topic === "xsms/d1/status" && decodeUtf8(p.payload).startsWith("{"))
+      .filter((p) => p.topic === "xsms/d1/health")
       .map((p) => JSON.parse(decodeUtf8(p.payload)) as { why?: string });
     expect(health[0]?.why).toMatch(/^connection refused: broker says this client is not authorized \(return code 5\)/);
     expect(readings(firmware)).toBe(76); // one a minute, from 0 to 75 min

@@ -5,7 +5,7 @@ export interface DeviceTopics {
   readonly telemetry: string;
   /** Retained "online" birth, "offline" will, and (not retained) health JSON. */
   readonly status: string;
-  /** Filter for commands: <prefix>/<id>/cmd/<name>. */
+  /** Filter for commands: <prefix>/<id>/cmd/+ (one level: cmd/<name>; deeper topics are not commands). */
   readonly commandFilter: string;
   /** Prefix of command topics, ending in "/". */
   readonly commandPrefix: string;
@@ -21,7 +21,7 @@ export function deviceTopics(prefix: string, deviceId: string): DeviceTopics {
   return Object.freeze({
     telemetry: `${base}/telemetry`,
     status: `${base}/status`,
-    commandFilter: `${base}/cmd/#`,
+    commandFilter: `${base}/cmd/+`,
     commandPrefix: `${base}/cmd/`,
     reply: `${base}/reply`,
   });

@@ -6,7 +6,8 @@
 //   oldest queued ms: Publisher.queueStats()), drop (client drops + pending readings the sampler dropped
 //   at its pendingMax: each a real loss), pubfail (batches publish() refused; their readings stay pending),
 //   rc (client reconnects), pend (readings committed and waiting for their batch),
-//   heap (free heap bytes, only when the platform tells), fail (failed reads per sensor).
+//   heap (free heap bytes, only when the platform tells), fail (failed reads per sensor),
+//   cmd (commands since boot: ok, err = answered with an error, drop = dropped by the rate limit, retained, or topic).
 import type { Publisher } from "../mqtt/client-api";
 import { encodeUtf8 } from "../mqtt/utf8";
 import type { Sampler } from "./sampler";
@@ -25,9 +26,15 @@ export interface HealthReport {
   pend: number;
   heap?: number;
   fail: { [sensor: string]: number };
+  cmd?: { ok: number; err: number; drop: number };
 }
 
-export function healthReport(sampler: Sampler, publisher: Publisher, freeHeap?: () => number | undefined): HealthReport {
+export function healthReport(
+  sampler: Sampler,
+  publisher: Publisher,
+  freeHeap?: () => number | undefined,
+  commands?: { readonly ok: number; readonly err: number; readonly drop: number },
+): HealthReport {
   const stats = sampler.stats();
   const queue = publisher.queueStats();
   const fail: { [sensor: string]: number } = {};
@@ -48,6 +55,7 @@ export function healthReport(sampler: Sampler, publisher: Publisher, freeHeap?: 
   };
   const heap = freeHeap?.();
   if (typeof heap === "number") report.heap = heap;
+  if (commands) report.cmd = { ok: commands.ok, err: commands.err, drop: commands.drop };
   return report;
 }
 

@@ -122,8 +122,9 @@ export function runCommand(context: CommandContext, name: string, payload: Uint8
     for (const key of Object.keys(args)) {
       if (ALLOWED[command].indexOf(key) === -1) throw new CommandError(`unknown field ${quote(key)} for ${command}; allowed: ${ALLOWED[command].join(", ")}`);
     }
+    const action = prepare(context, command, args); // every argument is checked before any budget is spent
     context.beforeExecute?.(command, args);
-    const detail = execute(context, command, args);
+    const detail = action();
     return { cmd, ok: true, ...(id !== undefined ? { id } : {}), ...detail };
   } catch (error) {
     const message = error instanceof CommandError ? error.message : `internal error: ${clip(error instanceof Error ? error.message : String(error), 120)}`;
@@ -172,16 +173,19 @@ function parseArgs(payload: Uint8Array): Record<string, unknown> {
   return data as Record<string, unknown>;
 }
 
-function execute(context: CommandContext, command: CommandName, args: Record<string, unknown>): Record<string, unknown> {
+/** Checks the arguments of `command` (throwing a CommandError) and returns what running it does. */
+function prepare(context: CommandContext, command: CommandName, args: Record<string, unknown>): () => Record<string, unknown> {
   const sampler = context.sampler;
   switch (command) {
     case "interval": {
       const ms = integerArg(args.ms, "ms", 100, 86_400_000);
       const sensor = sensorArg(sampler, args.sensor);
-      sampler.setInterval(ms, sensor);
-      const interval: Record<string, number> = {};
-      for (const s of sensor === undefined ? sampler.sensorIds() : [sensor]) interval[s] = sampler.interval(s) as number;
-      return { interval };
+      return () => {
+        sampler.setInterval(ms, sensor);
+        const interval: Record<string, number> = {};
+        for (const s of sensor === undefined ? sampler.sensorIds() : [sensor]) interval[s] = sampler.interval(s) as number;
+        return { interval };
+      };
     }
     case "deadband": {
       if (typeof args.value !== "string" && typeof args.value !== "number") throw new CommandError(`"value" must be a string such as "0.2" or "1%"`);
@@ -197,22 +201,30 @@ function execute(context: CommandContext, command: CommandName, args: Record<str
         }
         channel = args.channel;
       }
-      sampler.setDeadband(text, channel);
-      return { deadband: text, channel: channel ?? "*" };
+      return () => {
+        sampler.setDeadband(text, channel);
+        return { deadband: text, channel: channel ?? "*" };
+      };
     }
     case "heartbeat": {
       const s = integerArg(args.s, "s", 0, 86_400);
-      sampler.setHeartbeat(s);
-      return { heartbeat_s: s };
+      return () => {
+        sampler.setHeartbeat(s);
+        return { heartbeat_s: s };
+      };
     }
     case "read": {
       const sensor = sensorArg(sampler, args.sensor);
-      sampler.readNow(sensor);
-      return { sensor: sensor ?? "*" };
+      return () => {
+        sampler.readNow(sensor);
+        return { sensor: sensor ?? "*" };
+      };
     }
     case "health":
-      context.publishHealth();
-      return {};
+      return () => {
+        context.publishHealth();
+        return {};
+      };
   }
 }
 

@@ -29,7 +29,7 @@ describe("commands through the firmware (Node)", () => {
     ["30 KB value", /over the limit of 512/],
     ["long field name", /unknown field "f{32}\.\.\." for heartbeat/],
     ["invalid UTF-8", /not UTF-8/],
-    ["wrong types", /"ms" must be an integer from 100 to 86400000, got "fast"/],
+    ["wrong types", /"ms" must be an integer from 1000 to 86400000, got "fast"/],
     ["nested id", /"id" must be a string or a number/],
     ["unknown command", /unknown command "reboot"/],
     ["retained command", /retained command ignored/],

@@ -106,7 +106,7 @@ describe("commands", () => {
   });
 
   const BAD: [string, string | Uint8Array, RegExp][] = [
-    ["interval", '{"ms":5}', /"ms" must be an integer from 100/],
+    ["interval", '{"ms":5}', /"ms" must be an integer from 1000 to/],
     ["interval", '{"ms":1000,"sensor":"nope"}', /"sensor" must be one of env/],
     ["interval", "not json", /not JSON/],
     ["interval", "[1]", /JSON object/],

@@ -162,6 +162,7 @@ export class CommandInbox {
         sampler: this.deps.sampler,
         publishHealth: () => this.deps.publishHealth(),
         beforeExecute: (command, args) => this.checkBudget(command, args),
+        later: (action) => this.deps.clock.setTimeout(action, 0),
       },
       name,
       payload,

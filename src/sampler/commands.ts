@@ -39,6 +39,12 @@ export interface CommandContext {
    * budget and its queue guard use this). Optional, so a caller such as the web page may run commands without it.
    */
   beforeExecute?(command: CommandName, args: Readonly<Record<string, unknown>>): void;
+  /**
+   * Runs `action` in a later turn of its own. `read` uses it: a reading, its commit and its PUBLISH are the deepest
+   * chain of the firmware (383 XS slots measured on xsnap when run below the command's own frames, 298 from a timer).
+   * Without it the read happens at once.
+   */
+  later?(action: () => void): void;
 }
 
 /** A refusal whose message goes into the reply as it is (anything else thrown is reported as an internal error). */
@@ -218,7 +224,8 @@ function prepare(context: CommandContext, command: CommandName, args: Record<str
     case "read": {
       const sensor = sensorArg(sampler, args.sensor);
       return () => {
-        sampler.readNow(sensor);
+        if (context.later) context.later(() => sampler.readNow(sensor));
+        else sampler.readNow(sensor);
         return { sensor: sensor ?? "*" };
       };
     }

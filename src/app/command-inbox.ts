@@ -8,8 +8,9 @@
 //
 // Budgets (COMMAND_BUDGET): a burst of 5 commands, then one every 30 s; at most 4 waiting for their turn; settings
 // changes, forced reads and health reports cost flash writes and share a budget of 4 at once, then 12 an hour.
-// Everything over a limit is dropped and counted (health "cmd"); the first refusal after an accepted command gets a
-// reply that says the limit, later ones are silent until a command is accepted again, so a flood costs no replies.
+// Everything over a limit is dropped or refused and counted (health "cmd"); the first refusal by the rate limit or the
+// flash budget after a command that ran gets a reply that says the limit, later ones are silent until a command runs
+// again: in a flood, replies (each a small flash write for the client's message-id counter) stay rare.
 // Retained commands are ignored (a reply says so): they would run again at every new subscription. Topics deeper
 // than cmd/<name> are dropped without a reply.
 import type { Clock, Logger } from "../ports";
@@ -97,6 +98,8 @@ export class CommandInbox {
   private stopped = false;
   /** A refusal reply was sent since the last accepted command: further refusals are silent. */
   private refusalSaid = false;
+  /** The command being run was refused by the flash-write budget (its reply is subject to refusalSaid). */
+  private budgetRefused = false;
 
   constructor(private readonly deps: CommandInboxDeps) {
     this.rate = new TokenBucket(deps.clock, COMMAND_BUDGET.burst, COMMAND_BUDGET.refillMs);
@@ -141,7 +144,6 @@ export class CommandInbox {
       this.refuseOnce(name, `busy: ${COMMAND_BUDGET.queueMax} commands already waiting`);
       return;
     }
-    this.refusalSaid = false;
     this.waiting.push({ name, payload: message.payload });
     this.schedule();
   }
@@ -181,7 +183,15 @@ export class CommandInbox {
     const next = this.waiting.shift();
     if (next === undefined || this.stopped) return;
     try {
-      this.send(this.execute(next.name, next.payload));
+      this.budgetRefused = false;
+      const reply = this.execute(next.name, next.payload);
+      if (!this.budgetRefused) {
+        this.refusalSaid = false; // a command ran: the next refusal is worth a reply again
+        this.send(reply);
+      } else if (!this.refusalSaid) {
+        this.refusalSaid = true;
+        this.send(reply);
+      }
     } finally {
       this.schedule();
     }
@@ -196,6 +206,7 @@ export class CommandInbox {
     }
     const cost = command === "read" && args.sensor === undefined ? this.deps.sampler.sensorIds().length : 1;
     if (!this.flash.take(cost)) {
+      this.budgetRefused = true;
       const waitS = Math.ceil(this.flash.waitMs(cost) / 1000);
       throw new CommandError(
         `flash-write budget used: settings changes, reads and health reports share ${COMMAND_BUDGET.flashBurst} at once, then ${3_600_000 / COMMAND_BUDGET.flashRefillMs} an hour; next in ${waitS} s`,

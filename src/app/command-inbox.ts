@@ -164,7 +164,7 @@ export class CommandInbox {
         sampler: this.deps.sampler,
         publishHealth: () => this.deps.publishHealth(),
         beforeExecute: (command, args) => this.checkBudget(command, args),
-        later: (action) => this.deps.clock.setTimeout(action, 0),
+        later: (action) => this.deps.clock.setTimeout(() => this.guard(action), 0),
       },
       name,
       payload,
@@ -211,6 +211,16 @@ export class CommandInbox {
       throw new CommandError(
         `flash-write budget used: settings changes, reads and health reports share ${COMMAND_BUDGET.flashBurst} at once, then ${3_600_000 / COMMAND_BUDGET.flashRefillMs} an hour; next in ${waitS} s`,
       );
+    }
+  }
+
+  /** Runs a command's later part; what it throws is logged and counted, never thrown into the timer. */
+  private guard(action: () => void): void {
+    try {
+      action();
+    } catch (error) {
+      this.counters.err++;
+      this.deps.logger?.warn(`command failed after its reply: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
 

@@ -122,6 +122,21 @@ describe("command inbox", () => {
     expect(h.d.sampler.interval("env")).toBe(60_000);
   });
 
+  it("a read whose later turn throws is logged and counted; the timer goes on, and health reports the counts", () => {
+    const h = device({ health_s: "0" });
+    h.d.sampler.readNow = () => {
+      throw new RangeError("store unusable");
+    };
+    h.send("read", "{}");
+    h.clock.advance(0);
+    expect(h.replies().pop()).toMatchObject({ ok: true, sensor: "*" });
+    expect(h.warnings.some((w) => /command failed after its reply: store unusable/.test(w))).toBe(true);
+    h.send("health", "{}");
+    h.clock.advance(0);
+    const health = h.publisher.on(h.d.topics.status).filter((p) => p.text.startsWith("{"));
+    expect(JSON.parse(health[health.length - 1].text).cmd).toEqual({ ok: 2, err: 1, drop: 0 });
+  });
+
   it("a command never runs on the receive turn; each runs in a turn of its own", () => {
     const h = device();
     h.send("health", "{}");

@@ -135,7 +135,6 @@ export async function benchFlashWear(): Promise<void> {
     // limits the device keeps by itself: COMMAND_BUDGET in src/app/command-inbox.ts).
     { name: "hostile: 10 commands/s of every kind, on the defaults", config: { interval_ms: "10000" }, attack: flood },
     { name: "hostile: worst settings (interval 1 s, deadband 0, heartbeat 1 s)", config: { interval_ms: "10000" }, attack: worstSettings },
-    { name: "hostile: worst settings + 10 commands/s", config: { interval_ms: "10000" }, attack: (t) => [...worstSettings(t), ...flood(t)] },
   ];
   const rows = scenarios.map((scenario) => {
     const { readings, prefs } = run(scenario, board, 2);

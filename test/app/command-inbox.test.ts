@@ -133,7 +133,7 @@ describe("command inbox", () => {
     expect(h.warnings.some((w) => /command failed after its reply: store unusable/.test(w))).toBe(true);
     h.send("health", "{}");
     h.clock.advance(0);
-    const health = h.publisher.on(h.d.topics.status).filter((p) => p.text.startsWith("{"));
+    const health = h.publisher.on(h.d.topics.health);
     expect(JSON.parse(health[health.length - 1].text).cmd).toEqual({ ok: 2, err: 1, drop: 0 });
   });
 

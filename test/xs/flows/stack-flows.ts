@@ -270,7 +270,7 @@ export const STACK_FLOWS: StackFlow[] = [
       run(rig, 59_000);
       return () => {
         rig.clock.advance(1000);
-        return `${rig.broker.link.written.filter((p) => p.type === P.PUBLISH && p.topic.endsWith("/status")).length} health`;
+        return `${rig.broker.link.written.filter((p) => p.type === P.PUBLISH && p.topic.endsWith("/health")).length} health`;
       };
     },
   },

@@ -32,8 +32,9 @@ export function smallestStack(): { platform: string; slots: number } {
 
 /**
  * Slots below a core turn on the device that xsnap does not have: the Moddable socket/timer callback and our adapter
- * (transport.ts onReadable -> onData). Measured in mcsim as (mcsim peak) - (xsnap need) for the same flow; see
- * docs/moddable.md.
+ * (transport.ts onReadable -> onData). Measured in mcsim (nodemcu figures) as mcsim's peak at the connect with
+ * discovery on, 315 slots, less this turn's xsnap need, 298: 17 slots. 40 leaves room for it; TLS (the SDK's record
+ * layer below every receive) was not measured. See docs/moddable.md.
  */
 export const HOST_SLOTS = 40;
 

@@ -14,7 +14,8 @@
  *   when the store is opened for a corrupt commit journal), never returned silently. The caller
  *   may delete that key and commit to go on.
  * - If commit() throws (I/O error), the store refuses further use with a StorageError: open it
- *   again, which recovers the last committed state.
+ *   again, which recovers the last committed state. The one exception is StoreFullError (a backend of fixed size,
+ *   the flash log): nothing was written, the changes stay staged, and the store stays usable.
  */
 export interface SessionStore {
   get(key: string): Uint8Array | undefined;

@@ -1,14 +1,10 @@
 // A simulated NOR flash for the flash log's tests (portable: runs on Node and inside xsnap): enforces the bit rules,
 // counts programs and erases per block, and loses power at a chosen operation with a torn program or erase.
 import type { NorFlash } from "../../src/ports";
+import { PowerCut } from "./fakes";
 
-/** Thrown by every operation from the cut on, as if the device had lost power there. */
-export class PowerCut extends Error {
-  override readonly name: string = "PowerCut";
-  constructor() {
-    super("power cut");
-  }
-}
+/** Thrown by every operation from the cut on, as if the device had lost power there (the same class as the other fakes'). */
+export { PowerCut };
 
 /** The log tried to set a bit by programming (only an erase may): a bug in the log, never a device condition. */
 export class NorRuleError extends Error {

@@ -1,11 +1,16 @@
-// What the firmware writes to ESP32 flash (NVS, through Moddable's Preference) per reading: the real Firmware, sampler,
-// client and journaled store over the real PreferenceBackend, with a Preference that counts what would reach NVS.
+// What the firmware writes to ESP32 flash per reading: the real Firmware, sampler and client over (old) the journaled
+// store on NVS through Moddable's Preference, counted, and (new) the flash log on a simulated NOR partition, counted
+// per block; side by side, with the boot cost of a full log. Ends with one summary line for the new store.
 import { readFileSync } from "node:fs";
 import { Firmware } from "../src/app/firmware";
 import { PacketType as P } from "../src/mqtt/constants";
 import type { Packet } from "../src/mqtt/packets";
 import { createSimulatedSensor } from "../src/sensors/simulated";
+import { FlashLogStore } from "../src/store/flash-log";
 import { JournaledStore } from "../src/store/journaled-store";
+import type { SessionStore } from "../src/store/session-store";
+import { XsRunner, xsEntry, xsnapWorkerPath } from "../test/xs/harness";
+import { SimNorFlash } from "../test/store/nor-flash";
 import { PreferenceBackend, type PreferenceApi } from "../src/store/preference-backend";
 import { FakeClock } from "../test/support/fake-clock";
 import { FakePreference } from "../test/store/fakes";
@@ -46,14 +51,44 @@ interface Scenario {
 }
 
 function run(scenario: Scenario, board: unknown, hours: number): { readings: number; prefs: CountingPreference } {
-  const clock = new FakeClock();
   const prefs = new CountingPreference(new FakePreference());
+  const store = JournaledStore.open(new PreferenceBackend(prefs, "mqtt"));
+  const before = { sets: 0, deletes: 0, entries: 0, bytes: 0 };
+  const readings = simulate(scenario, board, store, hours * 3600 * 1000, () => {
+    Object.assign(before, { sets: prefs.sets, deletes: prefs.deletes, entries: prefs.entries, bytes: prefs.bytes });
+  });
+  prefs.sets -= before.sets;
+  prefs.deletes -= before.deletes;
+  prefs.entries -= before.entries;
+  prefs.bytes -= before.bytes;
+  return { readings: readings.count, prefs };
+}
+
+/**
+ * Runs the real firmware on `store` against a broker that acknowledges everything, for `ms` of fake time after the
+ * first connection (`started` is called then); returns the readings taken and the bytes of their stored records.
+ */
+function simulate(scenario: Scenario, board: unknown, inner: SessionStore, ms: number, started: () => void, tick?: () => void): { count: number; recordBytes: number } {
+  const clock = new FakeClock();
   const broker = new NeutralBroker([]);
+  let recordBytes = 0;
+  // Counts the reading records the sampler stores: the payload that write amplification is measured against.
+  const store: SessionStore = {
+    get: (key) => inner.get(key),
+    list: (prefix) => inner.list(prefix),
+    put: (key, value) => {
+      if (key.startsWith("smp.r")) recordBytes += value.length;
+      inner.put(key, value);
+    },
+    delete: (key) => inner.delete(key),
+    commit: () => inner.commit(),
+    capacityBytes: () => inner.capacityBytes?.(),
+  };
   const firmware = new Firmware(
     { config: { device_id: "a4cf12b3c4d5", health_s: "0", mqtt_qos: "1", ...scenario.config }, board, boardFile: "boards/lin.json" },
     {
       clock,
-      store: JournaledStore.open(new PreferenceBackend(prefs, "mqtt")),
+      store,
       wallClock: () => 1_700_000_000_000 + clock.now(),
       defaultDeviceId: "unused",
       createSensor: (spec, _board, cfg) => createSimulatedSensor(spec.driver, cfg.sim_seed, spec.id),
@@ -73,18 +108,15 @@ function run(scenario: Scenario, board: unknown, hours: number): { readings: num
   };
   broker.link.open();
   serve();
-  const before = { sets: prefs.sets, deletes: prefs.deletes, entries: prefs.entries, bytes: prefs.bytes };
+  started();
+  recordBytes = 0;
   const seqBefore = firmware.device.sampler.stats().nextSeq;
-  for (let t = 0; t < hours * 3600; t++) {
+  for (let t = 0; t < ms; t += 1000) {
     clock.advance(1000);
     serve();
+    tick?.();
   }
-  const readings = firmware.device.sampler.stats().nextSeq - seqBefore;
-  prefs.sets -= before.sets;
-  prefs.deletes -= before.deletes;
-  prefs.entries -= before.entries;
-  prefs.bytes -= before.bytes;
-  return { readings, prefs };
+  return { count: firmware.device.sampler.stats().nextSeq - seqBefore, recordBytes };
 }
 
 export async function benchFlashWear(): Promise<void> {
@@ -114,4 +146,187 @@ export async function benchFlashWear(): Promise<void> {
   });
   console.log("Simulated 2 h per row, QoS 1, every reading passing the deadband; entries = 1 header + ceil(bytes/32) per set.");
   console.table(rows);
+  const summary = await benchFlashLog(board);
+  await benchFlashLogBoot();
+  // The last line of this section, for the new store at the defaults (QoS 1, batch 10, 10 s).
+  console.log(
+    `flash-wear summary: ${summary.bytesPerReading.toFixed(1)} bytes programmed per reading; ${summary.years1s.toFixed(1)} years at 1 s, ${summary.years10s.toFixed(0)} years at 10 s on a 256 KB partition`,
+  );
+}
+
+const CYCLES = 100_000;
+const NVS_PAGE_BYTES = 4096;
+
+/** NVS life (years) on a partition of `bytes`: one page kept free, erases spread over the others. */
+function nvsYears(entriesPerDay: number, bytes: number): number {
+  return ((bytes / NVS_PAGE_BYTES - 1) * CYCLES) / (entriesPerDay / ENTRIES_PER_PAGE) / 365;
+}
+
+interface FlashLogRun {
+  readings: number;
+  bytesPerReading: number;
+  /** Bytes programmed per byte of the readings' stored records (write amplification). */
+  amplification: number;
+  /** Erases per block per day (mean over blocks), measured once the log had wrapped (reclaim running). */
+  erasesPerBlockPerDay: number;
+  /** Most minus fewest erases of a block at the end (even wear: 0 or 1). */
+  spread: number;
+  years: number;
+  copiedShare: number;
+}
+
+/** The firmware on the flash log over a simulated NOR partition of `bytes`, long enough to wrap it 3 times. */
+function runFlashLog(scenario: Scenario, board: unknown, bytes: number, withoutMessages = false): FlashLogRun {
+  const flash = new SimNorFlash(bytes, 4096);
+  const log = FlashLogStore.open(flash);
+  const store = withoutMessages ? dropMessageRecords(log) : log;
+  const interval = Number(scenario.config.interval_ms);
+  // ~60-80 B per reading: five wraps of the partition.
+  const ms = Math.ceil((5 * bytes) / 60) * interval;
+  let programmedAtStart = 0;
+  let wrapped: { at: number; erases: number[] } | undefined;
+  let now = 0;
+  const result = simulate(scenario, board, store, ms, () => (programmedAtStart = log.stats().programmedBytes), () => {
+    now += 1000;
+    if (wrapped === undefined && flash.erases.some((n) => n > 0)) wrapped = { at: now, erases: flash.erases.slice() };
+  });
+  const stats = log.stats();
+  const programmed = stats.programmedBytes - programmedAtStart;
+  const days = (now - (wrapped?.at ?? 0)) / 86_400_000;
+  let total = 0;
+  flash.erases.forEach((n, b) => (total += n - (wrapped?.erases[b] ?? 0)));
+  const perDay = total / flash.erases.length / days;
+  return {
+    readings: result.count,
+    bytesPerReading: programmed / result.count,
+    amplification: programmed / result.recordBytes,
+    erasesPerBlockPerDay: perDay,
+    years: CYCLES / perDay / 365,
+    spread: Math.max(...flash.erases) - Math.min(...flash.erases),
+    copiedShare: stats.copiedBytes / stats.programmedBytes,
+  };
+}
+
+/**
+ * A MODEL, not the firmware: the store without the client's message, flight and session-meta records, as if QoS 1
+ * telemetry were rebuilt from the reading records after a reboot instead of stored a second time (docs/flash-log.md,
+ * "What is not done"). Everything else (the readings, their deletes, counters, reclaim) is written as now.
+ */
+function dropMessageRecords(inner: SessionStore): SessionStore {
+  const skip = (key: string) => key.startsWith("o/") || key.startsWith("f/") || key === "s/meta";
+  return {
+    get: (key) => inner.get(key),
+    list: (prefix) => inner.list(prefix),
+    put: (key, value) => (skip(key) ? undefined : inner.put(key, value)),
+    delete: (key) => (skip(key) ? undefined : inner.delete(key)),
+    commit: () => inner.commit(),
+  };
+}
+
+/** Old store (NVS) and new (flash log) side by side at 1 s and 10 s, defaults otherwise (QoS 1, batch 10). */
+async function benchFlashLog(board: unknown): Promise<{ bytesPerReading: number; years1s: number; years10s: number }> {
+  const rows: Record<string, string | number>[] = [];
+  const out = { bytesPerReading: 0, years1s: 0, years10s: 0 };
+  for (const interval of [1000, 10_000]) {
+    const scenario: Scenario = { name: `${interval / 1000} s`, config: { interval_ms: String(interval) } };
+    const old = run(scenario, board, 2);
+    const entriesPerReading = old.prefs.entries / old.readings;
+    const entriesPerDay = (entriesPerReading * 86_400_000) / interval;
+    const oldRecord = runRecordBytes(scenario, board);
+    rows.push({
+      store: "NVS (journaled, Preference)",
+      interval: scenario.name,
+      "B programmed / reading": (entriesPerReading * ENTRY_BYTES).toFixed(1),
+      "write amplification": ((entriesPerReading * ENTRY_BYTES) / oldRecord).toFixed(1),
+      "erases / sector / day": (entriesPerDay / ENTRIES_PER_PAGE / 5).toFixed(2) + " (24 KB)",
+      "years, 64 KB": nvsYears(entriesPerDay, 64 * 1024).toFixed(1),
+      "years, 256 KB": nvsYears(entriesPerDay, 256 * 1024).toFixed(1),
+      "copied by reclaim": "n/a",
+    });
+    const small = runFlashLog(scenario, board, 64 * 1024);
+    const large = runFlashLog(scenario, board, 256 * 1024);
+    rows.push({
+      store: "flash log (this issue)",
+      interval: scenario.name,
+      "B programmed / reading": large.bytesPerReading.toFixed(1),
+      "write amplification": large.amplification.toFixed(1),
+      "erases / sector / day": `${large.erasesPerBlockPerDay.toFixed(2)} (256 KB, spread ${large.spread})`,
+      "years, 64 KB": small.years.toFixed(1),
+      "years, 256 KB": large.years.toFixed(1),
+      "copied by reclaim": `${(large.copiedShare * 100).toFixed(1)} %`,
+    });
+    const model = runFlashLog(scenario, board, 256 * 1024, true);
+    rows.push({
+      store: "model: no stored message (not done)",
+      interval: scenario.name,
+      "B programmed / reading": model.bytesPerReading.toFixed(1),
+      "write amplification": model.amplification.toFixed(1),
+      "erases / sector / day": `${model.erasesPerBlockPerDay.toFixed(2)} (256 KB)`,
+      "years, 64 KB": "-",
+      "years, 256 KB": model.years.toFixed(1),
+      "copied by reclaim": `${(model.copiedShare * 100).toFixed(1)} %`,
+    });
+    if (interval === 10_000) {
+      out.bytesPerReading = large.bytesPerReading;
+      out.years10s = large.years;
+    } else out.years1s = large.years;
+  }
+  console.log("\nOld store vs flash log, QoS 1, batch 10, every reading passing the deadband; 100,000 erase cycles per sector.");
+  console.log("NVS bytes = 32-byte entries written; flash log bytes = every byte programmed (frames, headers, reclaim copies),");
+  console.log("erases per block per day averaged over the blocks once the log had wrapped (spread: most minus fewest erases of a");
+  console.log("block at the end; wear is even, so the mean gives the life); write amplification = bytes programmed per byte of");
+  console.log("the readings' stored records (persist.ts, ~17 B for 3 channels). The model row is NOT the firmware (see its comment).");
+  console.table(rows);
+  return out;
+}
+
+/** Bytes of reading records per reading (the same for both stores: the sampler's format). */
+function runRecordBytes(scenario: Scenario, board: unknown): number {
+  const flash = new SimNorFlash(256 * 1024, 4096);
+  const result = simulate(scenario, board, FlashLogStore.open(flash), 600 * Number(scenario.config.interval_ms) / 10, () => {});
+  return result.recordBytes / result.count;
+}
+
+/** Boot cost of opening a full 256 KB log: ms on Node (median of 5) and computrons on XS. */
+async function benchFlashLogBoot(): Promise<void> {
+  const flash = fullLog();
+  const times: number[] = [];
+  let keys = 0;
+  for (let i = 0; i < 5; i++) {
+    const copy = flash.reboot();
+    const t0 = performance.now();
+    keys = FlashLogStore.open(copy).list("").length;
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  let xs = "xsnap not available";
+  if (xsnapWorkerPath() !== undefined) {
+    const runner = await XsRunner.start({ entry: xsEntry("flash-boot-entry"), meteringLimit: 1e12 });
+    try {
+      await runner.command({ op: "fill" });
+      const open = await runner.command<{ keys: number }>({ op: "open" });
+      const empty = await runner.command<{ keys: number }>({ op: "open-empty" });
+      xs = `${open.meter.compute.toLocaleString("en")} computrons (${open.reply.keys} keys); an erased partition ${empty.meter.compute.toLocaleString("en")}`;
+    } finally {
+      await runner.close();
+    }
+  }
+  console.log(`\nBoot: opening a full 256 KB log (${keys} live keys, every block written): ${times[2].toFixed(1)} ms on Node (median of 5); ${xs} on XS.`);
+  console.log("Bound: the scan reads each block once and checks the CRC of every frame (the head block twice), so boot is linear in the partition size.");
+}
+
+/** A 256 KB log filled to its limit with reading-sized records (the worst boot: every block used, the index largest). */
+export function fullLog(): SimNorFlash {
+  const flash = new SimNorFlash(256 * 1024, 4096);
+  const store = FlashLogStore.open(flash);
+  // Twenty records a commit, as the XS entry (test/xs/entries/flash-boot-entry.ts) does; stops at the first refusal.
+  for (let i = 0; ; i += 20) {
+    for (let k = i; k < i + 20; k++) store.put(`smp.r${k.toString(36).padStart(10, "0")}`, new Uint8Array(18).fill(k & 0xff));
+    try {
+      store.commit();
+    } catch {
+      break;
+    }
+  }
+  return flash;
 }

@@ -620,6 +620,13 @@ function scan(flash: NorFlash, onRetire: ((block: number, reason: string) => voi
     }
   }
 
+  for (const [key, entry] of index) {
+    if (typeof entry === "number") continue;
+    for (let i = 0; i * PART_BYTES < entry.length; i++) {
+      if (entry.parts[i] === undefined) throw new StorageError(`value has lost part ${i} of ${Math.ceil(entry.length / PART_BYTES)}: flash is damaged; erase the store`, key);
+    }
+  }
+
   let erases = 0;
   for (let b = 0; b < count; b++) {
     if (state[b] === USED) continue;
@@ -683,9 +690,6 @@ function applyScanned(index: Map<string, Entry>, ops: readonly ScannedOp[]): voi
       }
       entry.parts[op.part] = op.at;
     }
-  }
-  for (const [key, entry] of index) {
-    if (typeof entry !== "number" && entry.parts.length === 0) index.delete(key);
   }
 }
 

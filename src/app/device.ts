@@ -29,6 +29,11 @@ export interface DevicePlatform {
   createSensor(spec: BoardSensor, board: Board, config: FirmwareConfig): Sensor;
   /** The MQTT client, or a factory given the options this device needs. */
   publisher: Publisher | ((options: ClientOptions) => Publisher);
+  /**
+   * QoS 1 telemetry is rebuilt from the reading records after a reboot instead of stored a second time (see the
+   * sampler's option); set by the firmware, which routes the client's onDelivered/onDropped here.
+   */
+  telemetryFromRecords?: boolean;
 }
 
 export interface DeviceInput {
@@ -65,7 +70,7 @@ export class Device {
     for (const spec of this.board.sensors) sensors[spec.id] = platform.createSensor(spec, this.board, this.config);
     this.sampler = new Sampler(
       { clock: platform.clock, store: platform.store, publisher: this.publisher, wallClock: platform.wallClock, logger: platform.logger },
-      { config: this.config, board: this.board, topics: this.topics, sensors },
+      { config: this.config, board: this.board, topics: this.topics, sensors, telemetryFromRecords: platform.telemetryFromRecords },
     );
   }
 
@@ -89,9 +94,18 @@ export class Device {
     this.sampler.setOnline(true);
   }
 
-  /** The platform calls this from the client's onDelivered: room was freed, so a refused birth can go now. */
-  onDelivered(): void {
+  /**
+   * The platform calls this from the client's onDelivered: telemetry sent with stored: false lets its records go; room
+   * was freed, so a refused birth can go now.
+   */
+  onDelivered(messageId?: number): void {
+    if (messageId !== undefined) this.sampler.delivered(messageId);
     if (this.announcePending) this.announcePending = !this.announce();
+  }
+
+  /** The platform calls this from the client's onDropped: telemetry sent with stored: false is lost, its records go. */
+  onDropped(messageId: number): void {
+    this.sampler.droppedByQueue(messageId);
   }
 
   /** Queues the retained birth and discovery messages; false when the full queue refused one of them. */

@@ -12,6 +12,8 @@ export interface FirmwarePlatform extends Omit<DevicePlatform, "publisher"> {
   random: RandomSource;
   /** Lets a host observe what the device publishes (the Node simulator counts readings per message). */
   decoratePublisher?: (client: Publisher) => Publisher;
+  /** Default true: QoS 1 telemetry is rebuilt from the reading records, not stored again (false: as before, for the bench). */
+  telemetryFromRecords?: boolean;
 }
 
 export class Firmware {
@@ -29,6 +31,8 @@ export class Firmware {
     let client: MqttClient | undefined;
     this.device = new Device(input, {
       ...platform,
+      // The readings are stored once: QoS 1 telemetry is not stored again inside its message (docs/flash-log.md).
+      telemetryFromRecords: platform.telemetryFromRecords ?? true,
       publisher: (options) => {
         client = new MqttClient(options, platform, {
           onConnect: (info) => {
@@ -41,10 +45,13 @@ export class Firmware {
           },
           onMessage: observers.onMessage,
           onDelivered: (info) => {
-            this.device.onDelivered();
+            this.device.onDelivered(info.messageId);
             observers.onDelivered?.(info);
           },
-          onDropped: observers.onDropped,
+          onDropped: (info) => {
+            this.device.onDropped(info.messageId);
+            observers.onDropped?.(info);
+          },
           onError: observers.onError,
         });
         return platform.decoratePublisher ? platform.decoratePublisher(client) : client;

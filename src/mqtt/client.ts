@@ -110,7 +110,9 @@ export class MqttClient implements Publisher {
     const qos = options.qos ?? 0;
     if (qos !== 0 && qos !== 1 && qos !== 2) throw new ProtocolError("PUBLISH", `QoS must be 0, 1 or 2, got ${qos}`, "[MQTT-3.3.1-4]");
     const bytes = typeof payload === "string" ? encodeUtf8(payload) : payload.slice();
-    const { message, dropped } = this.session.enqueue(topic, bytes, qos, options.retain ?? false, options.evict ?? true);
+    const stored = options.stored ?? true;
+    if (!stored && qos === 2) throw new RangeError(`publish to "${topic}": stored: false is for QoS 0 and 1; exactly once needs the stored message`);
+    const { message, dropped } = this.session.enqueue(topic, bytes, qos, options.retain ?? false, options.evict ?? true, stored);
     this.enqueuedAt.set(message.messageId, this.deps.clock.now());
     this.counters.queued++;
     for (const victim of dropped) {

@@ -88,7 +88,7 @@ export class Session {
    * Adds a message at the end of the queue. When the queue is full, the drop policy picks victims among
    * messages not yet in flight (those are bounded by the window and may already be at the broker).
    */
-  enqueue(topic: string, payload: Uint8Array, qos: QoS, retain: boolean, evict = true): { message: OutgoingMessage; dropped: OutgoingMessage[] } {
+  enqueue(topic: string, payload: Uint8Array, qos: QoS, retain: boolean, evict = true, stored = true): { message: OutgoingMessage; dropped: OutgoingMessage[] } {
     const size = messageSize(topic, payload);
     if (size > this.limits.queueMaxBytes) {
       throw new QueueFullError(`a message of ${size} bytes can never fit the queue limit of ${this.limits.queueMaxBytes} bytes (queueMaxBytes)`);
@@ -104,9 +104,12 @@ export class Session {
       dropped.push(victim);
     }
     const message: OutgoingMessage = { messageId: this.nextMessageId++, topic, payload, qos, retain, state: OutState.Queued, packetId: 0 };
+    if (!stored) message.stored = false;
     this.track(message);
-    this.store.put(messageKey(message.messageId), encodeMessage(message));
-    this.persistMeta();
+    if (stored) {
+      this.store.put(messageKey(message.messageId), encodeMessage(message));
+      this.persistMeta();
+    }
     return { message, dropped };
   }
 
@@ -130,8 +133,10 @@ export class Session {
     message.state = stateAfterSend(message.qos);
     this.byPacketId.set(message.packetId, message);
     this.inflight++;
-    this.persistFlight(message);
-    this.persistMeta();
+    if (message.stored !== false) {
+      this.persistFlight(message);
+      this.persistMeta();
+    }
     packet.packetId = message.packetId;
     return packet;
   }
@@ -152,7 +157,7 @@ export class Session {
     }
     if (transition.to !== message.state) {
       message.state = transition.to;
-      this.persistFlight(message);
+      if (message.stored !== false) this.persistFlight(message);
     }
     return transition.sendPubrel ? { pubrel: packetId } : {};
   }
@@ -169,7 +174,7 @@ export class Session {
         if (message.state === OutState.Queued) continue;
         message.state = OutState.Queued;
         message.packetId = 0;
-        this.store.delete(flightKey(message.messageId));
+        if (message.stored !== false) this.store.delete(flightKey(message.messageId));
         requeued.push(message);
       }
       this.queue = requeued.concat(this.queue.slice(this.head));
@@ -271,9 +276,9 @@ export class Session {
     if (message.state !== OutState.Queued) {
       this.byPacketId.delete(message.packetId);
       this.inflight--;
-      this.store.delete(flightKey(message.messageId));
+      if (message.stored !== false) this.store.delete(flightKey(message.messageId));
     }
-    this.store.delete(messageKey(message.messageId));
+    if (message.stored !== false) this.store.delete(messageKey(message.messageId));
   }
 
   private persistFlight(message: OutgoingMessage): void {

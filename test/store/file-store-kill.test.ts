@@ -62,7 +62,7 @@ describe("file store killed with SIGKILL mid-commit", () => {
         expect(contents(store)).toEqual(expectedState(committed));
         expect(readdirSync(dir).filter((name) => name.endsWith(".tmp"))).toEqual([]);
       }
-    });
+    }, 120_000); // child processes start slowly on a loaded machine
   }
 });
 

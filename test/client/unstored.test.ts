@@ -7,6 +7,7 @@ import { MemoryStore } from "../../src/store/memory-store";
 import { FakeClock } from "../support/fake-clock";
 import { ScriptedBroker } from "../support/scripted-broker";
 
+const topic = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0));
 const LIMITS = { maxInflight: 4, queueMaxMessages: 10, queueMaxBytes: 10_000, dropPolicy: "oldest" as const };
 
 describe("stored: false", () => {
@@ -14,7 +15,7 @@ describe("stored: false", () => {
     const committed = new Map<string, Uint8Array>();
     const store = new MemoryStore(committed);
     const session = new Session(store, LIMITS);
-    const { message } = session.enqueue("t/a", Uint8Array.of(1, 2), 1, false, true, false);
+    const { message } = session.enqueue("t/a", topic("t/a"), Uint8Array.of(1, 2), 1, false, true, false);
     session.commit();
     expect([...committed.keys()]).toEqual([]);
     session.send(session.nextToSend()!, () => false);
@@ -30,8 +31,8 @@ describe("stored: false", () => {
   it("is gone after a reboot, while a stored message beside it is kept", () => {
     const committed = new Map<string, Uint8Array>();
     const session = new Session(new MemoryStore(committed), LIMITS);
-    session.enqueue("t/ram", Uint8Array.of(1), 1, false, true, false);
-    session.enqueue("t/kept", Uint8Array.of(2), 1, false, true, true);
+    session.enqueue("t/ram", topic("t/ram"), Uint8Array.of(1), 1, false, true, false);
+    session.enqueue("t/kept", topic("t/kept"), Uint8Array.of(2), 1, false, true, true);
     session.commit();
     const after = new Session(new MemoryStore(committed), LIMITS);
     expect(after.list().map((m) => m.topic)).toEqual(["t/kept"]);

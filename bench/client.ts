@@ -8,7 +8,10 @@ import { MqttClient } from "../src/mqtt/client";
 import type { QoS } from "../src/mqtt/constants";
 import { nodeClock } from "../src/platform/node/clock";
 import { netTransport } from "../src/platform/node/net-transport";
+import { FlashLogStore } from "../src/store/flash-log";
 import { MemoryStore } from "../src/store/memory-store";
+import type { SessionStore } from "../src/store/session-store";
+import { SimNorFlash } from "../test/store/nor-flash";
 import { startMosquitto, type MosquittoBroker } from "../test/support/mosquitto";
 
 const PAYLOAD = new Uint8Array(64).fill(0x61);
@@ -18,8 +21,11 @@ const ROUNDS = 3;
 
 type Runner = (broker: MosquittoBroker, qos: QoS, count: number, tag: string) => Promise<number>;
 
+/** The flash log on a RAM NOR flash big enough for the largest run queued at once (the store's CPU cost, no disk). */
+const flashLog = (): SessionStore => FlashLogStore.open(new SimNorFlash(16 * 1024 * 1024, 4096));
+
 /** Our client on a MemoryStore (the bench measures the client, not the disk), clean session, window `maxInflight`. */
-function ours(maxInflight: number): Runner {
+function ours(maxInflight: number, store: () => SessionStore = () => new MemoryStore(), stored = true): Runner {
   return (broker, qos, count, tag) =>
     new Promise((resolve, reject) => {
       let delivered = 0;
@@ -29,11 +35,12 @@ function ours(maxInflight: number): Runner {
           clientId: `bench-ours-${tag}`, cleanSession: true, maxInflight,
           queueMaxMessages: count + maxInflight + 1, queueMaxBytes: (count + maxInflight + 1) * 128,
         },
-        { transport: netTransport({ host: broker.host, port: broker.port }), clock: nodeClock, store: new MemoryStore(), random: Math.random },
+        { transport: netTransport({ host: broker.host, port: broker.port }), clock: nodeClock, store: store(), random: Math.random },
         {
           onConnect: () => {
             started = performance.now();
-            for (let i = 0; i < count; i++) client.publish("bench/ours", PAYLOAD, { qos });
+            // stored: false is how the firmware publishes QoS 1 telemetry (refused at QoS 2, which is always stored).
+            for (let i = 0; i < count; i++) client.publish("bench/ours", PAYLOAD, { qos, stored: stored || qos === 2 });
           },
           onDelivered: () => {
             if (++delivered === count) {
@@ -89,6 +96,10 @@ export interface ClientBenchRow {
   /** Messages per second, best of ROUNDS. */
   ours1000: number;
   ours8: number;
+  /** Window 1000 on the flash log (the device's store) instead of a MemoryStore. */
+  oursFlash: number;
+  /** Window 1000 on the flash log, publishing with stored: false (QoS 0 and 1), as the firmware sends telemetry. */
+  oursFlashUnstored: number;
   mqttJs: number;
   mosquittoPub: number | undefined;
 }
@@ -118,6 +129,8 @@ export async function benchClient(): Promise<ClientBenchRow[]> {
           count,
           ours1000: await best(ours(1000), broker, qos, count, `${tag}-1000`),
           ours8: await best(ours(8), broker, qos, count, `${tag}-8`),
+          oursFlash: await best(ours(1000, flashLog), broker, qos, count, `${tag}-flash`),
+          oursFlashUnstored: await best(ours(1000, flashLog, false), broker, qos, count, `${tag}-flash-ram`),
           mqttJs: await best(mqttJs, broker, qos, count, tag),
           mosquittoPub: cPub ? await best(cPub, broker, qos, count, tag) : undefined,
         });
@@ -132,10 +145,14 @@ export async function benchClient(): Promise<ClientBenchRow[]> {
     messages: r.count,
     "ours window 1000 (msg/s)": k(r.ours1000),
     "ours window 8 (msg/s)": k(r.ours8),
+    "ours 1000, flash log (msg/s)": k(r.oursFlash),
+    "same, stored: false (msg/s)": k(r.oursFlashUnstored),
     "MQTT.js (msg/s)": k(r.mqttJs),
     "mosquitto_pub -l (msg/s)": k(r.mosquittoPub),
     "ours 1000 / MQTT.js": (r.ours1000 / r.mqttJs).toFixed(2),
     "ours 8 / MQTT.js": (r.ours8 / r.mqttJs).toFixed(2),
+    "flash log / MQTT.js": (r.oursFlash / r.mqttJs).toFixed(2),
+    "stored: false / MQTT.js": (r.oursFlashUnstored / r.mqttJs).toFixed(2),
   }));
   console.table(table);
   console.log(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")} at end; 64-byte payload; best of ${ROUNDS}; MQTT.js has no in-flight limit`);

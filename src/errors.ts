@@ -35,6 +35,14 @@ export class StorageError extends Error {
   }
 }
 
+/**
+ * A commit did not fit the store: nothing was written, the staged changes stay staged and the store stays usable.
+ * Delete something (the oldest readings, by the drop policy) and commit again.
+ */
+export class StoreFullError extends StorageError {
+  override readonly name: string = "StoreFullError";
+}
+
 /** The broker answered CONNECT with a non-zero return code. `retryable` says whether trying again can help. */
 export class ConnectionRefusedError extends Error {
   // A field, not `this.name = ...`: Moddable freezes Error.prototype, so assigning "name" throws there.

@@ -40,3 +40,21 @@ export interface Logger {
   info(message: string): void;
   warn(message: string): void;
 }
+
+/**
+ * A NOR flash partition, as Moddable's `flash` module gives it on ESP32 (`new Flash(name)`): the flash log's only
+ * way to its bytes. NOR rules: erase() sets a whole block to 0xFF, write() can only clear bits (1 -> 0) and never
+ * rewrites in place; a write or erase cut by power loss leaves bits indeterminate. Errors are thrown.
+ */
+export interface NorFlash {
+  /** Erase unit in bytes (4096 on ESP32 SPI flash). */
+  readonly blockSize: number;
+  /** Partition size in bytes, a whole number of blocks. */
+  readonly byteLength: number;
+  /** A copy of `length` bytes at `offset`. */
+  read(offset: number, length: number): Uint8Array;
+  /** Programs `bytes` at `offset`: each bit can only go from 1 to 0. */
+  write(offset: number, bytes: Uint8Array): void;
+  /** Sets every byte of block `block` (0-based) to 0xFF. */
+  erase(block: number): void;
+}

@@ -31,6 +31,11 @@ export interface DevicePlatform {
   createSensor(spec: BoardSensor, board: Board, config: FirmwareConfig, boot: number): Sensor;
   /** The MQTT client, or a factory given the options this device needs. */
   publisher: Publisher | ((options: ClientOptions) => Publisher);
+  /**
+   * QoS 1 telemetry is rebuilt from the reading records after a reboot instead of stored a second time (see the
+   * sampler's option); set by the firmware, which routes the client's onDelivered/onDropped here.
+   */
+  telemetryFromRecords?: boolean;
 }
 
 export interface DeviceInput {
@@ -78,7 +83,7 @@ export class Device {
     for (const spec of this.board.sensors) sensors[spec.id] = platform.createSensor(spec, this.board, this.config, boot);
     this.sampler = new Sampler(
       { clock: platform.clock, store: platform.store, publisher: this.publisher, wallClock: platform.wallClock, logger: platform.logger },
-      { config: this.config, board: this.board, topics: this.topics, sensors },
+      { config: this.config, board: this.board, topics: this.topics, sensors, telemetryFromRecords: platform.telemetryFromRecords },
     );
     this.commands = new CommandInbox({
       clock: platform.clock,
@@ -107,15 +112,22 @@ export class Device {
     this.sampler.setOnline(true);
   }
 
-  /** The platform calls this from the client's onDelivered: room was freed, so a refused birth can go now. */
+  /**
+   * The platform calls this from the client's onDelivered: telemetry sent with stored: false lets its records go; room
+   * was freed, so a refused birth can go now.
+   */
   onDelivered(info?: DeliveredInfo): void {
-    if (info) this.announced.delete(info.messageId);
+    if (info) {
+      this.announced.delete(info.messageId);
+      this.sampler.delivered(info.messageId);
+    }
     if (this.announcePending) this.announcePending = !this.announce();
   }
 
-  /** The platform calls this from the client's onDropped. */
+  /** The platform calls this from the client's onDropped: telemetry sent with stored: false is lost, its records go. */
   onDropped(info: DeliveredInfo): void {
     this.announced.delete(info.messageId);
+    this.sampler.droppedByQueue(info.messageId);
   }
 
   /** Queues the retained birth and discovery messages; false when the full queue refused one of them. */

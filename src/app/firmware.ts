@@ -13,6 +13,8 @@ export interface FirmwarePlatform extends Omit<DevicePlatform, "publisher"> {
   random: RandomSource;
   /** Lets a host observe what the device publishes (the Node simulator counts readings per message). */
   decoratePublisher?: (client: Publisher) => Publisher;
+  /** Default true: QoS 1 telemetry is rebuilt from the reading records, not stored again (false: as before, for the bench). */
+  telemetryFromRecords?: boolean;
 }
 
 export class Firmware {
@@ -32,6 +34,8 @@ export class Firmware {
     repairStoredState(platform.store, platform.logger);
     this.device = new Device(input, {
       ...platform,
+      // The readings are stored once: QoS 1 telemetry is not stored again inside its message (docs/flash-log.md).
+      telemetryFromRecords: platform.telemetryFromRecords ?? true,
       publisher: (options) => {
         client = new MqttClient(options, platform, {
           onConnect: (info) => {

@@ -150,6 +150,13 @@ export interface PublishOptions {
    * For messages worth less than what is queued (status, discovery, replies). Default true.
    */
   evict?: boolean;
+  /**
+   * false (QoS 0 and 1 only): the client keeps this message in RAM and writes nothing of it to the store; a reboot
+   * forgets it. For a publisher that can publish it again from its own durable state: the sampler keeps its reading
+   * records until the telemetry is acknowledged and rebuilds the batch after a reboot, so the readings are not stored a
+   * second time inside the message (docs/flash-log.md). Default true.
+   */
+  stored?: boolean;
 }
 
 export type MessageHandler = (message: IncomingMessage) => void;

@@ -142,7 +142,9 @@ export class MqttClient implements Publisher {
       return this.publishNow(topic, topicBytes, typeof payload === "string" ? encodeUtf8(payload) : payload, options.retain ?? false);
     }
     const bytes = typeof payload === "string" ? encodeUtf8(payload) : payload.slice();
-    const { message, dropped } = this.session.enqueue(topic, topicBytes, bytes, qos, options.retain ?? false, options.evict ?? true);
+    const stored = options.stored ?? true;
+    if (!stored && qos === 2) throw new RangeError(`publish to "${topic}": stored: false is for QoS 0 and 1; exactly once needs the stored message`);
+    const { message, dropped } = this.session.enqueue(topic, topicBytes, bytes, qos, options.retain ?? false, options.evict ?? true, stored);
     this.enqueuedAt.set(message.messageId, this.deps.clock.now());
     this.counters.queued++;
     for (const victim of dropped) {

@@ -29,6 +29,8 @@ export interface OutgoingMessage {
   state: OutState;
   /** 0 while queued. */
   packetId: number;
+  /** False for a message kept in RAM only (publish option stored: false): nothing of it is in the store. */
+  stored?: boolean;
 }
 
 /** Message ids sort as fixed-width base-36 keys ("o/0000002s"), so list() returns them in publish order. */

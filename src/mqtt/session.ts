@@ -121,7 +121,7 @@ export class Session {
    * Adds a message at the end of the queue. When the queue is full, the drop policy picks victims among
    * messages not yet in flight (those are bounded by the window and may already be at the broker).
    */
-  enqueue(topic: string, topicBytes: Uint8Array, payload: Uint8Array, qos: QoS, retain: boolean, evict = true): { message: OutgoingMessage; dropped: OutgoingMessage[] } {
+  enqueue(topic: string, topicBytes: Uint8Array, payload: Uint8Array, qos: QoS, retain: boolean, evict = true, stored = true): { message: OutgoingMessage; dropped: OutgoingMessage[] } {
     const size = topicBytes.length + payload.length;
     const budget = this.limits.storeBudgetBytes ?? Infinity;
     if (size > this.limits.queueMaxBytes) {
@@ -145,9 +145,11 @@ export class Session {
       dropped.push(victim);
     }
     const message: OutgoingMessage = { messageId: this.nextMessageId++, topic, topicBytes, payload, qos, retain, state: OutState.Queued, packetId: 0 };
-    this.store.put(messageKey(message.messageId), encodeMessage(message)); // first: a store that refuses leaves RAM unchanged
+    if (!stored) message.stored = false;
+    // The record first: a store that refuses leaves RAM unchanged.
+    if (stored) this.store.put(messageKey(message.messageId), encodeMessage(message));
     this.track(message);
-    this.persistMeta();
+    if (stored) this.persistMeta();
     return { message, dropped };
   }
 
@@ -186,8 +188,10 @@ export class Session {
     message.state = stateAfterSend(message.qos);
     this.byPacketId.set(message.packetId, message);
     this.inflight++;
-    this.persistFlight(message);
-    this.persistMeta();
+    if (message.stored !== false) {
+      this.persistFlight(message);
+      this.persistMeta();
+    }
     packet.packetId = message.packetId;
     return packet;
   }
@@ -208,7 +212,7 @@ export class Session {
     }
     if (transition.to !== message.state) {
       message.state = transition.to;
-      this.persistFlight(message);
+      if (message.stored !== false) this.persistFlight(message);
     }
     return transition.sendPubrel ? { pubrel: packetId } : {};
   }
@@ -225,7 +229,7 @@ export class Session {
         if (message.state === OutState.Queued) continue;
         message.state = OutState.Queued;
         message.packetId = 0;
-        this.store.delete(flightKey(message.messageId));
+        if (message.stored !== false) this.store.delete(flightKey(message.messageId));
         requeued.push(message);
       }
       this.queue = requeued.concat(this.queue.slice(this.head));
@@ -330,9 +334,9 @@ export class Session {
     if (message.state !== OutState.Queued) {
       this.byPacketId.delete(message.packetId);
       this.inflight--;
-      this.store.delete(flightKey(message.messageId));
+      if (message.stored !== false) this.store.delete(flightKey(message.messageId));
     }
-    this.store.delete(messageKey(message.messageId));
+    if (message.stored !== false) this.store.delete(messageKey(message.messageId));
   }
 
   private persistFlight(message: OutgoingMessage): void {

@@ -13,6 +13,12 @@
 //    No duplicates and no loss, at no extra flash write. The commit after publish() only matters for a
 //    publisher with its own store: a cut between its commit and ours re-sends those readings after the
 //    reboot with the same seqs (duplicates a subscriber drops by device + seq; never a loss, never a gap).
+//  - With telemetryFromRecords (the firmware sets it; QoS 1 only) the batch is published with stored: false and
+//    its records are NOT deleted then: they are deleted (with smp.seq) when the client reports the message
+//    delivered or dropped. The message itself is never written to the store, so each reading is stored once (on
+//    the flash log, 32 B per reading instead of 76: docs/flash-log.md). A reboot before the acknowledgement
+//    rebuilds the batch from the records; a cut between PUBACK and the deletes' commit sends that batch again,
+//    with the same seqs (at least once, as QoS 1 promises; subscribers drop by device + seq). Never a loss.
 //  - publish() throwing (queue full with "reject-new", bad topic) puts the records back: the readings stay
 //    pending and go with the next batch. Pending readings are bounded (pendingMax); past it the oldest is
 //    dropped, counted and warned: a seq gap then marks a real loss.
@@ -80,6 +86,14 @@ export interface SamplerOptions {
    * client's queue); only a publisher that keeps refusing fills it.
    */
   pendingMax?: number;
+  /**
+   * QoS 1 telemetry is published with `stored: false` and its reading records are deleted when the publisher reports
+   * it delivered (delivered()) or dropped (droppedByQueue()), not when it is queued: the readings are stored once, not a second
+   * time inside the message, and a reboot rebuilds the batch from the records (a batch acknowledged just before a cut
+   * may go out again: at least once, as QoS 1 promises). Needs a publisher whose outcomes reach delivered()/droppedByQueue()
+   * (the firmware wires the client's). Default false: the records are deleted in the commit that queues the message.
+   */
+  telemetryFromRecords?: boolean;
 }
 
 /** A reading with its seq, waiting (committed) for its batch. */
@@ -142,6 +156,8 @@ export class Sampler {
   /** Commits the store refused; each cost the change it carried (a reading counted in `dropped`). */
   private storeFailures = 0;
   private batchesSent = 0;
+  /** Telemetry published with stored: false, by message id: its readings' records stay until delivered or dropped. */
+  private readonly awaiting = new Map<number, { boot: number; readings: PendingReading[] }>();
 
   /** Reads boot counter, seq and stored settings, and commits the incremented boot counter. */
   constructor(deps: SamplerDeps, options: SamplerOptions) {
@@ -608,6 +624,20 @@ export class Sampler {
         channels: state.spec.channels,
         readings,
       });
+      if (this.fromRecords()) {
+        // The records stay until the message is delivered or dropped (delivered() / droppedByQueue() delete them).
+        try {
+          const id = this.deps.publisher.publish(this.options.topics.telemetry, payload, { qos: this.qos, stored: false });
+          this.awaiting.set(id, { boot, readings });
+          this.batchesSent++;
+        } catch (error) {
+          state.pending.unshift(...readings);
+          this.publishFailures++;
+          this.warn(`telemetry batch seq ${readings[0].seq}-${readings[n - 1].seq} not queued, kept pending: ${describeError(error)}`);
+          break;
+        }
+        continue;
+      }
       try {
         for (const r of readings) store.delete(recordKey(r.seq));
         this.stageSeqCounter();
@@ -645,10 +675,40 @@ export class Sampler {
     return offset === undefined ? undefined : uptimeMs + offset;
   }
 
-  /** Forgets an earlier boot's offset once none of its readings is pending. */
+  /** Telemetry published with stored: false was acknowledged: its readings' records go (one commit). */
+  delivered(messageId: number): void {
+    this.settle(messageId, false);
+  }
+
+  /** Telemetry published with stored: false was dropped by the publisher's queue: its readings are lost, counted. */
+  droppedByQueue(messageId: number): void {
+    this.settle(messageId, true);
+  }
+
+  private fromRecords(): boolean {
+    return this.options.telemetryFromRecords === true && this.qos === 1;
+  }
+
+  private settle(messageId: number, lost: boolean): void {
+    const batch = this.awaiting.get(messageId);
+    if (batch === undefined) return;
+    this.awaiting.delete(messageId);
+    const store = this.deps.store;
+    for (const r of batch.readings) store.delete(recordKey(r.seq));
+    this.stageSeqCounter();
+    store.commit();
+    if (lost) {
+      this.dropped += batch.readings.length;
+      this.warn(`telemetry batch seq ${batch.readings[0].seq}-${batch.readings[batch.readings.length - 1].seq} dropped by the full queue`);
+    }
+    this.pruneOffsets(batch.boot);
+  }
+
+  /** Forgets an earlier boot's offset once none of its readings is pending or awaiting delivery. */
   private pruneOffsets(boot: number): void {
     if (boot === this.boot || !this.offsets.has(boot)) return;
     for (const s of this.states) for (const r of s.pending) if (r.boot === boot) return;
+    for (const batch of this.awaiting.values()) if (batch.boot === boot) return;
     this.offsets.delete(boot);
     try {
       this.putOffsets();

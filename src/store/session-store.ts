@@ -13,8 +13,9 @@
  * - A value that fails its checksum is reported with a StorageError naming its key (from get, or
  *   when the store is opened for a corrupt commit journal), never returned silently. The caller
  *   may delete that key and commit to go on.
- * - If commit() throws (I/O error, a full partition), the store refuses further use with a StorageError
- *   until recover() (or opening it again) brings back the last committed state.
+ * - If commit() throws (I/O error), the store refuses further use with a StorageError until recover() (or opening
+ *   it again) brings back the last committed state. The one exception is StoreFullError (a backend of fixed size,
+ *   the flash log, is full): nothing was written, the changes stay staged, and the store stays usable.
  */
 export interface SessionStore {
   get(key: string): Uint8Array | undefined;

@@ -1,5 +1,5 @@
 // What every SessionStore shares: key rules, copied values, staged changes seen at once, sorted prefix listing.
-import { StorageError } from "../errors";
+import { StorageError, StoreFullError } from "../errors";
 import { MAX_KEY_LENGTH, type SessionStore } from "./session-store";
 
 /** A staged change: the new value, or null for a delete. */
@@ -128,7 +128,8 @@ export abstract class StagedStore implements SessionStore {
     try {
       this.persist(ops);
     } catch (error) {
-      this.failure = error instanceof Error ? error : new Error(String(error));
+      // A full store wrote nothing: the caller may free room and commit again. Anything else may have half-written.
+      if (!(error instanceof StoreFullError)) this.failure = error instanceof Error ? error : new Error(String(error));
       throw error;
     }
     for (let i = 0; i < ops.length; i++) {

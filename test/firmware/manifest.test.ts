@@ -11,7 +11,9 @@ const manifest = JSON.parse(readFileSync(join(ROOT, "manifest.json"), "utf8")) a
   modules: Record<string, string>;
   preload: string[];
   config: Record<string, unknown>;
-  platforms: Record<string, { include?: string[]; data?: Record<string, string>; config?: Record<string, string> }>;
+  platforms: Record<string, {
+    include?: string[]; modules?: Record<string, string>; build?: Record<string, string>; data?: Record<string, string>; config?: Record<string, string>;
+  }>;
 };
 
 function filesUnder(dir: string, suffix: string): string[] {
@@ -24,10 +26,15 @@ function filesUnder(dir: string, suffix: string): string[] {
   return out;
 }
 
+/** Per-platform modules: src/platform/moddable/<platform>/<name>.ts, built as "platform/moddable/<name>" on that platform. */
+const PER_PLATFORM = /^platform\/moddable\/(esp32|lin)\/([^/]+)$/;
+
 /** Module names of the device build: src/<folder>/<name>.ts, minus the Node-only platform and the entry. */
 const deviceModules = filesUnder(join(ROOT, "src"), ".ts")
   .map((file) => relative(join(ROOT, "src"), file).replace(/\.ts$/, ""))
-  .filter((name) => !name.startsWith("platform/node/") && name !== "main");
+  .filter((name) => !name.startsWith("platform/node/") && name !== "main")
+  .map((name) => name.replace(PER_PLATFORM, "platform/moddable/$2"))
+  .filter((name, i, all) => all.indexOf(name) === i);
 
 describe("manifest.json", () => {
   it("declares every firmware config key with the parser's default, and no other", () => {
@@ -39,7 +46,36 @@ describe("manifest.json", () => {
     const mapped = (name: string) =>
       Object.entries(manifest.modules).some(([pattern, path]) =>
         pattern.endsWith("/*") ? name.startsWith(pattern.slice(0, -1)) && path === `./src/${pattern}` : pattern === name);
-    for (const name of deviceModules) expect(mapped(name), `src/${name}.ts has no entry in manifest.json "modules"`).toBe(true);
+    for (const name of deviceModules) {
+      if (name === "platform/moddable/partition") continue; // per platform, checked below
+      expect(mapped(name), `src/${name}.ts has no entry in manifest.json "modules"`).toBe(true);
+    }
+  });
+
+  it("maps the flash log's partition per platform, includes the SDK module it needs, and gives every esp32 board our partition table", () => {
+    for (const [platform, entry] of Object.entries(manifest.platforms)) {
+      if (entry.config?.board === undefined) continue;
+      const folder = platform.startsWith("esp32/") ? "esp32" : "lin";
+      expect(entry.modules?.["platform/moddable/partition"], platform).toBe(`./src/platform/moddable/${folder}/partition`);
+      if (folder === "esp32") {
+        expect(entry.include, platform).toContain("$(MODULES)/files/flash/manifest.json");
+        expect(entry.build?.PARTITIONS_FILE, platform).toBe("./partitions/flashlog-4mb.csv");
+      } else {
+        expect(entry.include, platform).toContain("$(MODULES)/files/file/manifest.json");
+      }
+    }
+    const csv = readFileSync(join(ROOT, "partitions", "flashlog-4mb.csv"), "utf8");
+    const rows = csv.split("\n").filter((line) => line.trim() !== "" && !line.startsWith("#")).map((line) => line.split(",").map((f) => f.trim()));
+    let end = 0;
+    for (const [name, , , offset, size] of rows) {
+      expect(Number(offset), `${name} starts where the previous partition ends`).toBe(end === 0 ? Number(offset) : end);
+      end = Number(offset) + Number(size);
+    }
+    expect(end, "the table fills the 4 MB flash exactly").toBe(4 * 1024 * 1024);
+    const log = rows.find((row) => row[0] === "xsmqtt") as string[];
+    expect(log.slice(1, 3)).toEqual(["data", "0x99"]);
+    expect(Number(log[4])).toBe(256 * 1024);
+    expect(readFileSync(join(ROOT, "src/platform/moddable/esp32/partition.ts"), "utf8")).toContain('PARTITION_NAME = "xsmqtt"');
   });
 
   // Preloading runs a module at build time and freezes what it made. The SDK's `preference` module keeps a writable
@@ -58,6 +94,7 @@ describe("manifest.json", () => {
 
   it("preloads no module that imports the SDK preference module", () => {
     for (const name of manifest.preload.filter((n) => deviceModules.includes(n))) {
+      if (name === "platform/moddable/partition") continue;
       const source = readFileSync(join(ROOT, "src", `${name}.ts`), "utf8");
       expect(source, `${name} imports "preference"`).not.toMatch(/from\s+"preference"/);
       expect(source, `${name} imports preference-store`).not.toMatch(/preference-store"/);

@@ -12,7 +12,7 @@ import { MemoryStore } from "../../src/store/memory-store";
 import type { ClientOptions } from "../../src/mqtt/client-api";
 import type { QoS } from "../../src/mqtt/constants";
 import { nodeClock } from "../../src/platform/node/clock";
-import { openFileStore } from "../../src/platform/node/file-store";
+import { openFlashFileStore } from "../../src/platform/node/flash-file";
 import { netTransport } from "../../src/platform/node/net-transport";
 import type { Clock, Transport, TransportFactory } from "../../src/ports";
 
@@ -193,7 +193,7 @@ export class Publisher {
   private readonly transports = new Set<Transport>();
 
   constructor(private readonly options: PublisherOptions) {
-    const store = openFileStore(options.dir, { fsync: false });
+    const store = openFlashFileStore(options.dir, { fsync: false, imageBytes: 1024 * 1024 });
     const progress = options.progress;
     const factory = netTransport({ host: "127.0.0.1", port: options.port });
     const transport: TransportFactory = (handlers) => {

@@ -2,7 +2,7 @@
 // what the store holds (mode "finish"). Prints "p <index>" once publish() of that index returned (committed),
 // "depth <n>" at start and "done" once everything was acknowledged.
 import { MqttClient } from "../../src/mqtt/client";
-import { openFileStore } from "../../src/platform/node/file-store";
+import { openFlashFileStore } from "../../src/platform/node/flash-file";
 import { netTransport } from "../../src/platform/node/net-transport";
 import { gatedClock, SENTINEL } from "./harness";
 
@@ -11,7 +11,7 @@ if (process.argv[1]?.endsWith("reboot-child.ts")) {
   let finish: (() => void) | undefined;
   const client = new MqttClient(
     { clientId, keepAliveSeconds: 10, backoffBaseMs: 20, backoffCapMs: 200, queueMaxMessages: 5_000, queueMaxBytes: 1024 * 1024 },
-    { transport: netTransport({ host: "127.0.0.1", port: Number(port) }), clock: gatedClock(), store: openFileStore(dir, { fsync: false }), random: Math.random },
+    { transport: netTransport({ host: "127.0.0.1", port: Number(port) }), clock: gatedClock(), store: openFlashFileStore(dir, { fsync: false, imageBytes: 1024 * 1024 }), random: Math.random },
     {
       onError: (error) => process.stderr.write(`${error.message}\n`),
       onDelivered: () => finish?.(),

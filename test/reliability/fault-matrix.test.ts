@@ -11,7 +11,9 @@ import { MemoryStore } from "../../src/store/memory-store";
 import type { SessionStore } from "../../src/store/session-store";
 import { FakeClock } from "../support/fake-clock";
 import { ScriptedBroker, type ScriptedLink } from "../support/scripted-broker";
+import { FlashLogStore } from "../../src/store/flash-log";
 import { type CutMode, MemoryBackend, PowerCut, PowerCutBackend } from "../store/fakes";
+import { type NorCutMode, SimNorFlash } from "../store/nor-flash";
 import { BrokerModel, type Qos2Method } from "./support/broker-model";
 
 type Interruption =
@@ -21,7 +23,9 @@ type Interruption =
   /** The device loses RAM (not its committed store) before event `at` of the first connection. */
   | { kind: "reboot"; at: number }
   /** Power fails at backend operation `at` (write/remove/sync, counted from boot), in the given mode. */
-  | { kind: "power"; mode: CutMode; at: number };
+  | { kind: "power"; mode: CutMode; at: number }
+  /** Power fails at flash operation `at` (program/erase) of the flash log on a simulated NOR partition. */
+  | { kind: "flash"; mode: NorCutMode; at: number };
 
 interface Scenario {
   qos: QoS;
@@ -66,18 +70,37 @@ function run(s: Scenario): Outcome {
   const committed = new Map<string, Uint8Array>();
   const disk = new MemoryBackend();
   let powerBackend: PowerCutBackend | undefined;
+  // 8 blocks of 1 KB: the messages' commits wrap it, so cuts land in reclaim (copy forward, DROP, erase) too.
+  let flash = new SimNorFlash(8 * 1024, 1024, 1);
   const interruption = s.interruption;
   const firstStore = (): SessionStore => {
+    if (interruption.kind === "flash") {
+      for (let i = 0; i < 40; i++) {
+        // Fill the log with dead history first, so the scenario runs on a log that is reclaiming.
+        const warm = FlashLogStore.open(flash);
+        warm.put("warm", new Uint8Array(200).fill(i));
+        warm.commit();
+      }
+      flash = flash.reboot();
+      flash.cutAt = flash.operations + interruption.at;
+      flash.cutMode = interruption.mode;
+      return FlashLogStore.open(flash);
+    }
     if (interruption.kind !== "power") return new MemoryStore(committed);
     powerBackend = new PowerCutBackend(disk, interruption.mode, interruption.at);
     return JournaledStore.open(powerBackend);
   };
   const reopen = (): SessionStore => {
+    if (interruption.kind === "flash") {
+      flash = flash.reboot();
+      return FlashLogStore.open(flash);
+    }
     if (interruption.kind !== "power") return new MemoryStore(committed);
     const store = JournaledStore.open(disk);
     store.verify();
     return store;
   };
+  const flashOperations = (): number => flash.operations;
   const onDelivered = (topic: string) => deliveredReported.add(topic.slice("t/".length));
 
   let node: ReturnType<typeof boot> | undefined;
@@ -142,7 +165,7 @@ function run(s: Scenario): Outcome {
     }
   }
   expect(node?.client.queueStats().depth, "flow did not finish").toBe(0);
-  return { model, accepted, uncertain, deliveredReported, events, operations: powerBackend?.operations ?? 0, reopen };
+  return { model, accepted, uncertain, deliveredReported, events, operations: interruption.kind === "flash" ? flashOperations() : powerBackend?.operations ?? 0, reopen };
 }
 
 /** The matrix's claim for one scenario. */
@@ -155,7 +178,7 @@ function verify(s: Scenario, o: Outcome): void {
     else expect(n, `${label}: ${text} exactly once`).toBe(1);
     // The publisher was told too (after a reboot, by the next client, from the stored message). Not after a power cut
     // inside the commit that completed the flow: the commit may be durable while the notification dies with the RAM.
-    if (s.interruption.kind !== "power") expect(o.deliveredReported.has(text), `${label}: ${text} reported delivered`).toBe(true);
+    if (s.interruption.kind !== "power" && s.interruption.kind !== "flash") expect(o.deliveredReported.has(text), `${label}: ${text} reported delivered`).toBe(true);
   }
   for (const [text, n] of counts) {
     // publish() threw (power cut inside it): the message may or may not have been committed, but never twice at QoS 2.
@@ -177,6 +200,7 @@ const FLOWS: Array<{ qos: QoS; method: Qos2Method }> = [
   { qos: 2, method: "A" },
 ];
 const MODES: CutMode[] = ["before", "tear", "erase", "cache-drop", "cache-odd"];
+const FLASH_MODES: NorCutMode[] = ["before", "tear", "scatter"];
 
 describe("fault matrix", () => {
   for (const { qos, method } of FLOWS) {
@@ -219,6 +243,17 @@ describe("fault matrix", () => {
             expect(total).toBeGreaterThan(count * 3);
             for (let at = 0; at < total; at++) {
               const scenario: Scenario = { ...base, interruption: { kind: "power", mode, at } };
+              verify(scenario, run(scenario));
+            }
+          });
+        }
+
+        for (const mode of FLASH_MODES) {
+          it(`${count} message(s): power fails at every flash operation of the flash log (cut mode "${mode}")`, () => {
+            const total = run({ ...base, interruption: { kind: "flash", mode, at: Infinity } }).operations;
+            expect(total).toBeGreaterThan(count * 2);
+            for (let at = 0; at < total; at++) {
+              const scenario: Scenario = { ...base, interruption: { kind: "flash", mode, at } };
               verify(scenario, run(scenario));
             }
           });

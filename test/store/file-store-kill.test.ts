@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openFileStore } from "../../src/platform/node/file-store";
+import { openFlashFileStore } from "../../src/platform/node/flash-file";
 import { counter, slotValue } from "./kill-child";
 import { contents } from "./store-suite";
 
@@ -13,9 +14,9 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const child = join(import.meta.dirname, "kill-child.ts");
 
 /** Runs the child until it has reported `atLeast` more commits, then kills it; returns the last commit it reported. */
-function runAndKill(dir: string, fsync: boolean, atLeast: number): Promise<number> {
+function runAndKill(dir: string, fsync: boolean | "flash", atLeast: number): Promise<number> {
   return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, ["--import", "tsx", child, dir, fsync ? "fsync" : "nofsync"], {
+    const proc = spawn(process.execPath, ["--import", "tsx", child, dir, fsync === "flash" ? "flash" : fsync ? "fsync" : "nofsync"], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     let first: number | undefined;
@@ -61,6 +62,23 @@ describe("file store killed with SIGKILL mid-commit", () => {
         expect(contents(store)).toEqual(expectedState(committed));
         expect(readdirSync(dir).filter((name) => name.endsWith(".tmp"))).toEqual([]);
       }
-    });
+    }, 120_000); // child processes start slowly on a loaded machine
   }
+});
+
+describe("flash log on a flash image killed with SIGKILL mid-commit", () => {
+  it("reopens at a committed state every time, over many reclaims of the 256 KB image", async () => {
+    const dir = join(root, "flash");
+    let reported = 0;
+    for (let round = 0; round < 4; round++) {
+      // Each commit writes ~1.5 KB on average: a round of 200+ commits wraps the image at least once.
+      reported = Math.max(reported, await runAndKill(dir, "flash", 200 + round * 53));
+      const store = openFlashFileStore(dir, { lock: false });
+      const n = store.get("n")!;
+      const committed = n[0] | (n[1] << 8) | (n[2] << 16) | (n[3] << 24);
+      expect(committed, "every reported commit survives").toBeGreaterThanOrEqual(reported);
+      expect(contents(store)).toEqual(expectedState(committed));
+    }
+    expect(reported, "commits of ~1.5 KB each: more than the 256 KB image holds").toBeGreaterThan(200);
+  }, 120_000);
 });

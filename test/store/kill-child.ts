@@ -1,5 +1,6 @@
 // Child process for the SIGKILL test: commits forever on a file store, printing each commit number once it returned.
 import { openFileStore } from "../../src/platform/node/file-store";
+import { openFlashFileStore } from "../../src/platform/node/flash-file";
 import type { SessionStore } from "../../src/store/session-store";
 
 /** The value commit `i` writes into slot s/(i % 8): its length and bytes depend on i only. */
@@ -21,7 +22,7 @@ export function commitNumber(store: SessionStore, i: number): void {
 
 if (process.argv[1]?.endsWith("kill-child.ts")) {
   const [dir, fsync] = process.argv.slice(2);
-  const store = openFileStore(dir, { fsync: fsync === "fsync" });
+  const store = fsync === "flash" ? openFlashFileStore(dir, { imageBytes: 256 * 1024 }) : openFileStore(dir, { fsync: fsync === "fsync" });
   const n = store.get("n");
   let i = n === undefined ? 0 : n[0] | (n[1] << 8) | (n[2] << 16) | (n[3] << 24);
   for (;;) {

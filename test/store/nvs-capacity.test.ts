@@ -45,6 +45,8 @@ describe("offline on a 24 KB NVS (the issue: full in 1.25 h, then every timer th
           return { write: () => 0, close: () => {} };
         },
         random: () => 0.5,
+        // Telemetry stored inside its queued message, as on NVS before the flash log: the client's queue is what fills the store.
+        telemetryFromRecords: false,
       },
     );
     firmware.start();
@@ -120,6 +122,8 @@ describe("a store write that fails anyway (a capacity that lied, flash worn out)
           };
         },
         random: () => 0.5,
+        // Telemetry stored inside its queued message, as on NVS before the flash log: the client's queue is what fills the store.
+        telemetryFromRecords: false,
       },
       { onError: (e) => errors.push(e.message) },
     );

@@ -66,3 +66,28 @@ declare module "mc/config" {
   const config: Readonly<Record<string, unknown>>;
   export default config;
 }
+
+declare module "flash" {
+  /** modules/files/flash (ESP32): a data partition by name; erase/read/write relative to it. */
+  class Flash {
+    constructor(name: string);
+    erase(block: number): void;
+    read(offset: number, byteLength: number): ArrayBuffer;
+    write(offset: number, byteLength: number, buffer: ArrayBuffer | ArrayBufferView): void;
+    readonly byteLength: number;
+    readonly blockSize: number;
+  }
+  export default Flash;
+}
+
+declare module "file" {
+  /** modules/files/file: `new File(path, write)`; read/write at `position`. */
+  export class File {
+    constructor(path: string, write?: boolean);
+    read(type: typeof ArrayBuffer, count?: number): ArrayBuffer;
+    write(...values: Array<ArrayBuffer | string>): void;
+    readonly length: number;
+    position: number;
+    close(): void;
+  }
+}

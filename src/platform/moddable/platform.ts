@@ -5,7 +5,9 @@ import { brokerPort } from "../../config/parse";
 import Resource from "Resource";
 import type { Logger } from "../../ports";
 import { ModdableClock } from "./clock";
-import { openSessionStore } from "./preference-store";
+import { openFlashLogOrReset, type FlashLogStore } from "../../store/flash-log";
+import { openPartition, PARTITION_DESCRIPTION } from "platform/moddable/partition";
+import { migratePreferenceStore } from "./preference-store";
 import { createModdableSensor } from "./sensors";
 import { defaultDeviceId, freeHeapBytes } from "./system";
 import { createSocketTransportFactory } from "./transport";
@@ -14,8 +16,8 @@ import { StaticNetwork, WiFiLink, type NetworkEvents } from "./wifi";
 
 /** Device id used where the platform has no MAC (the desktop simulator) and config.device_id is empty. */
 const DESKTOP_DEVICE_ID = "mcsim";
-/** Preference domain of the session store (at most 12 characters; see preference-store). */
-const STORE_DOMAIN = "mqtt";
+/** Preference domain where firmware before the flash log kept the session store (migrated once; see preference-store). */
+const OLD_STORE_DOMAIN = "mqtt";
 /** The broker's CA certificate (DER) when a build bundles one (docs/moddable.md, TLS); else SecureSocket uses the SDK's certificate store resources. */
 const BROKER_CA_RESOURCE = "mqtt-ca.der";
 /** TLS 1.2 at least. */
@@ -43,6 +45,21 @@ export interface PlatformEvents {
   onNetworkUp?(address: string): void;
   onNetworkDown?(reason: string): void;
   onTimeSynced?(unixMs: number): void;
+}
+
+/**
+ * The session store: the flash log on its own partition (ESP32) or image file (mcsim). A damaged log is reported,
+ * erased and opened empty; a failing block is retired and reported, never fatal; an NVS store of an earlier firmware
+ * is moved in once.
+ */
+function openStore(logger: Logger): FlashLogStore {
+  const onReset = (error: Error) => logger.warn(`session store failed its checks (${error.message}): erased, starting empty; what it held is lost`);
+  const store = openFlashLogOrReset(openPartition(), onReset, {
+    onRetire: (block, reason) => logger.warn(`session store: ${PARTITION_DESCRIPTION} block ${block} retired (${reason}); going on with fewer blocks`),
+  });
+  const moved = migratePreferenceStore(OLD_STORE_DOMAIN, store, onReset);
+  if (moved > 0) logger.info(`session store: moved ${moved} value(s) from NVS (preference domain "${OLD_STORE_DOMAIN}") to the ${PARTITION_DESCRIPTION}`);
+  return store;
 }
 
 export const traceLogger: Logger = {
@@ -78,8 +95,7 @@ export function createModdablePlatform(config: FirmwareConfig, events: PlatformE
 
   return {
     clock: new ModdableClock(),
-    store: openSessionStore(STORE_DOMAIN, (error) =>
-      logger.warn(`session store failed its checks (${error.message}): erased, starting empty; what it held is lost`)),
+    store: openStore(logger),
     transport: createSocketTransportFactory({
       host: config.mqtt_host,
       port: brokerPort(config),

@@ -31,6 +31,10 @@ export interface FileStoreOptions {
 }
 
 const VALUE_SUFFIX = ".v";
+/** Data dir files are the owner's only, and never opened through a symbolic link (one planted there is refused). */
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
+const NO_FOLLOW = constants.O_NOFOLLOW;
 const TMP_SUFFIX = ".tmp";
 const JOURNAL_FILE = "journal";
 
@@ -75,7 +79,7 @@ export class FileBackend implements StoreBackend {
     this.dir = dir;
     this.fsync = options.fsync ?? true;
     this.atomicWrites = this.fsync;
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: DIR_MODE });
     for (const name of readdirSync(dir)) {
       if (name.endsWith(TMP_SUFFIX)) unlinkSync(join(dir, name)); // left by a write that never reached its rename
     }
@@ -125,8 +129,13 @@ export class FileBackend implements StoreBackend {
 
   private readFile(file: string): Uint8Array | undefined {
     try {
-      const data = readFileSync(join(this.dir, file));
-      return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      const fd = openSync(join(this.dir, file), constants.O_RDONLY | NO_FOLLOW);
+      try {
+        const data = readFileSync(fd);
+        return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      } finally {
+        closeSync(fd);
+      }
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw new StorageError(`cannot read ${join(this.dir, file)}: ${(error as Error).message}`);
@@ -138,7 +147,7 @@ export class FileBackend implements StoreBackend {
     const path = join(this.dir, file);
     const tmp = path + TMP_SUFFIX;
     try {
-      const fd = openSync(tmp, "w");
+      const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | NO_FOLLOW, FILE_MODE);
       try {
         writeAll(fd, bytes);
         if (this.fsync) fsyncSync(fd);
@@ -155,7 +164,7 @@ export class FileBackend implements StoreBackend {
   private overwriteFile(file: string, bytes: Uint8Array): void {
     const path = join(this.dir, file);
     try {
-      const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o644);
+      const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | NO_FOLLOW, FILE_MODE);
       try {
         writeAll(fd, bytes);
         ftruncateSync(fd, bytes.length);
@@ -199,12 +208,12 @@ export class StoreInUseError extends StorageError {
  * One process per directory: "lock" holds the owner's pid. The same process may open the directory again (a simulated
  * reboot does); a lock whose process is gone (SIGKILL, power cut) is taken over.
  */
-function lockDirectory(dir: string): void {
-  mkdirSync(dir, { recursive: true });
+export function lockDirectory(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: DIR_MODE });
   const path = join(dir, LOCK_FILE);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const fd = openSync(path, "wx");
+      const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NO_FOLLOW, FILE_MODE);
       writeAll(fd, new TextEncoder().encode(String(process.pid)));
       closeSync(fd);
       return;

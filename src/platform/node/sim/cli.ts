@@ -51,7 +51,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const message = error instanceof StoreInUseError
       ? `data dir ${options.dataDir}: ${error.message}`
       : error instanceof StorageError
-        ? `data dir ${options.dataDir}: ${error.message}; the store is corrupt or unreadable (delete the dir to start over, losing its queue)`
+        ? `data dir ${options.dataDir}: ${error.message}; the store (flash.img) is corrupt or unreadable (delete the dir to start over, losing its queue)`
         : `cannot start: ${error instanceof Error ? error.message : String(error)}`;
     report(options.json, 1, message);
     return 1;

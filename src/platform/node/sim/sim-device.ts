@@ -12,7 +12,7 @@ import { decodeTelemetry } from "../../../sampler/payload";
 import type { Sensor } from "../../../sensors/sensor";
 import type { SessionStore } from "../../../store/session-store";
 import type { Logger, TransportFactory } from "../../../ports";
-import { openFileStore } from "../file-store";
+import { openFlashFileStore } from "../flash-file";
 import { createNodeSensor } from "../sensors";
 import type { SimEvent } from "./events";
 import { PowerDomain } from "./power";
@@ -98,9 +98,14 @@ export class SimDevice {
 
   /** Boots from the data dir. Throws ConfigErrors / BoardError / StorageError before anything is connected. */
   powerOn(): void {
-    mkdirSync(this.spec.dataDir, { recursive: true });
-    // fsync off: a commit survives the process being killed (the kernel holds the writes), which is the fault simulated here.
-    const store = openFileStore(this.spec.dataDir, { fsync: false });
+    mkdirSync(this.spec.dataDir, { recursive: true, mode: 0o700 });
+    // The board's flash log over an image in the data dir. fsync off: a commit survives the process being killed (the
+    // kernel holds the writes), which is the fault simulated here. An old-format dir is migrated, and said so.
+    const store = openFlashFileStore(this.spec.dataDir, {
+      fsync: false,
+      onMigrated: (values) => this.spec.emit({ event: "info", device: this.id || undefined, message: `data dir ${this.spec.dataDir}: migrated ${values} value(s) from the old one-file-per-key format into flash.img` }),
+      onRetire: (block, reason) => this.spec.emit({ event: "warning", device: this.id || undefined, message: `flash image block ${block} retired: ${reason}` }),
+    });
     const firstBoot = this.firstSeq === undefined;
     if (firstBoot && this.spec.resetSettings && store.get(SETTINGS_KEY) !== undefined) {
       store.delete(SETTINGS_KEY);

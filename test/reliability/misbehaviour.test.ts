@@ -242,10 +242,10 @@ describe("oversized PUBLISH", () => {
     const rig = boot();
     const link = accept(rig);
     link.drain();
-    // PUBLISH announcing 65536 body bytes: 65540 in all, past the default 64 KiB maxPacketSize.
+    // PUBLISH announcing 65536 body bytes: 65540 in all, past the firmware's mqtt_max_packet (4096).
     link.sendBytes(Uint8Array.of(0x30, 0x80, 0x80, 0x04));
     expect(link.closed).toBe(true);
-    expect(rig.errors.map((e) => e.message)).toEqual(["PUBLISH: packet of at least 65540 bytes exceeds the maximum packet size of 65536"]);
+    expect(rig.errors.map((e) => e.message)).toEqual(["PUBLISH: packet of at least 65540 bytes exceeds the maximum packet size of 4096"]);
     run(rig, 3);
     expectAllReadings(rig, goodBroker(rig), 4);
   });
@@ -270,7 +270,7 @@ describe("slow-loris broker", () => {
     const link = accept(rig);
     const connackAt = rig.clock.now();
     link.drain();
-    link.sendBytes(Uint8Array.of(0x30, 0xff, 0x7f)); // a PUBLISH announcing 16383 body bytes
+    link.sendBytes(Uint8Array.of(0x30, 0xa0, 0x1f)); // a PUBLISH announcing 4000 body bytes (under mqtt_max_packet, 4096)
     let closedAt: number | undefined;
     run(rig, 40, () => {
       if (!link.closed) link.sendBytes(Uint8Array.of(0x61));

@@ -8,6 +8,9 @@
 //   at its pendingMax: each a real loss), pubfail (batches publish() refused; their readings stay pending),
 //   rc (client reconnects), pend (readings committed and waiting for their batch),
 //   heap (free heap bytes, only when the platform tells), fail (failed reads per sensor),
+//   ovr (incoming messages over the client's maximum packet size: acknowledged and discarded),
+//   why (only while not connected: the last connection failure and what to do, e.g. a CONNACK refusal; the next
+//   attempt follows in minutes for a failure only a change elsewhere fixes),
 //   cmd (commands since boot: ok, err = answered with an error, drop = dropped by the rate limit, retained, or topic).
 import type { Publisher } from "../mqtt/client-api";
 import { encodeUtf8 } from "../mqtt/utf8";
@@ -27,8 +30,13 @@ export interface HealthReport {
   pend: number;
   heap?: number;
   fail: { [sensor: string]: number };
+  ovr: number;
+  why?: string;
   cmd?: { ok: number; err: number; drop: number };
 }
+
+/** Longest `why` text: our own messages fit; a transport's error text is cut, so health stays small. */
+const WHY_MAX = 160;
 
 export function healthReport(
   sampler: Sampler,
@@ -53,7 +61,10 @@ export function healthReport(
     rc: publisher.counters.reconnects,
     pend: stats.pending,
     fail,
+    ovr: publisher.counters.oversized,
   };
+  const problem = publisher.problem?.();
+  if (problem) report.why = problem.message.length > WHY_MAX ? `${problem.message.slice(0, WHY_MAX - 3)}...` : problem.message;
   const heap = freeHeap?.();
   if (typeof heap === "number") report.heap = heap;
   if (commands) report.cmd = { ok: commands.ok, err: commands.err, drop: commands.drop };

@@ -242,12 +242,12 @@ describe("oversized PUBLISH", () => {
     const rig = boot();
     const link = accept(rig);
     link.drain();
-    // PUBLISH QoS 0 announcing 65536 body bytes (65540 in all, past the default 64 KiB maxPacketSize), then its body in 1 KiB chunks.
+    // PUBLISH QoS 0 announcing 65536 body bytes (65540 in all, past the firmware's mqtt_max_packet, 4096), then its body in 1 KiB chunks.
     link.sendBytes(Uint8Array.of(0x30, 0x80, 0x80, 0x04, 0x00, 0x02, 0x74, 0x2f));
     for (let sent = 4; sent < 65536; sent += 1024) link.sendBytes(new Uint8Array(Math.min(1024, 65536 - sent)));
     expect(link.closed).toBe(false);
     expect(rig.errors.map((e) => e.message)).toEqual([
-      'PUBLISH: message of 65540 bytes on "t/" (QoS 0) exceeds the maximum packet size of 65536: acknowledged and discarded; ' +
+      'PUBLISH: message of 65540 bytes on "t/" (QoS 0) exceeds the maximum packet size of 4096: acknowledged and discarded; ' +
         "clear it at the broker (a retained one: publish an empty retained message)",
     ]);
     expect(rig.client.counters.oversized).toBe(1);
@@ -276,7 +276,7 @@ describe("slow-loris broker", () => {
     const link = accept(rig);
     const connackAt = rig.clock.now();
     link.drain();
-    link.sendBytes(Uint8Array.of(0x30, 0xff, 0x7f)); // a PUBLISH announcing 16383 body bytes
+    link.sendBytes(Uint8Array.of(0x30, 0xa0, 0x1f)); // a PUBLISH announcing 4000 body bytes (under mqtt_max_packet, 4096)
     let closedAt: number | undefined;
     run(rig, 40, () => {
       if (!link.closed) link.sendBytes(Uint8Array.of(0x61));

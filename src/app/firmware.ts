@@ -2,7 +2,7 @@
 // and the Node simulator both build it, so the desktop runs exactly the composition the board runs.
 import { MqttClient } from "../mqtt/client";
 import type { ClientEvents, Publisher } from "../mqtt/client-api";
-import type { RandomSource, TransportFactory } from "../ports";
+import type { Clock, RandomSource, TransportFactory } from "../ports";
 import { STATUS_OFFLINE } from "../config/device-topics";
 import { Device, type DeviceInput, type DevicePlatform } from "./device";
 
@@ -14,9 +14,20 @@ export interface FirmwarePlatform extends Omit<DevicePlatform, "publisher"> {
   decoratePublisher?: (client: Publisher) => Publisher;
 }
 
+/** The broker link as the firmware last saw it (from the client's own events), for the status page. */
+export interface LinkStatus {
+  /** Monotonic ms of the last connect or disconnect; undefined before the first. */
+  changedAt?: number;
+  /** Why the last connection ended or failed (the client's reason and error), until the next one succeeds. */
+  lastError?: string;
+}
+
 export class Firmware {
   readonly device: Device;
   readonly client: MqttClient;
+  readonly link: LinkStatus = {};
+  /** The monotonic clock the firmware runs on (link.changedAt is on it). */
+  readonly clock: Clock;
   private readonly logger: FirmwarePlatform["logger"];
 
   /**
@@ -26,16 +37,21 @@ export class Firmware {
    */
   constructor(input: DeviceInput, platform: FirmwarePlatform, observers: ClientEvents = {}) {
     this.logger = platform.logger;
+    this.clock = platform.clock;
     let client: MqttClient | undefined;
     this.device = new Device(input, {
       ...platform,
       publisher: (options) => {
         client = new MqttClient(options, platform, {
           onConnect: (info) => {
+            this.link.changedAt = platform.clock.now();
+            this.link.lastError = undefined;
             this.device.onConnect();
             observers.onConnect?.(info);
           },
           onDisconnect: (info) => {
+            this.link.changedAt = platform.clock.now();
+            this.link.lastError = info.error ? `${info.reason}: ${info.error.message}` : info.reason;
             this.device.onDisconnect();
             observers.onDisconnect?.(info);
           },
@@ -45,7 +61,10 @@ export class Firmware {
             observers.onDelivered?.(info);
           },
           onDropped: observers.onDropped,
-          onError: observers.onError,
+          onError: (error) => {
+            this.link.lastError = error.message;
+            observers.onError?.(error);
+          },
         });
         return platform.decoratePublisher ? platform.decoratePublisher(client) : client;
       },

@@ -5,6 +5,10 @@ import { ConfigError } from "./errors";
 import { parseConfig } from "config/parse";
 import { readBoardFile } from "platform/moddable/board";
 import { createModdablePlatform, traceLogger } from "platform/moddable/platform";
+import { freeHeapBytes, wifiRssi } from "platform/moddable/system";
+import { pageFromResource, startWebServer, type WebServer } from "platform/moddable/web-server";
+import { FIRMWARE_VERSION } from "app/version";
+import { StatusPage } from "web/status-page";
 
 /**
  * mc/config also carries keys the SDK's own manifests set: objects (`file`, `tls`) and, on the desktop, the
@@ -30,6 +34,8 @@ function main(): void {
 
   let firmware: Firmware | undefined;
   let clientStarted = false;
+  let statusPage: StatusPage | undefined;
+  let webServer: WebServer | undefined;
   const platform = createModdablePlatform(settings, {
     onNetworkUp(address) {
       traceLogger.info(`network up${address ? ` (${address})` : ""}`);
@@ -37,6 +43,15 @@ function main(): void {
       if (firmware !== undefined && !clientStarted) {
         clientStarted = true;
         firmware.client.start();
+      }
+      if (statusPage !== undefined && webServer === undefined) {
+        try {
+          webServer = startWebServer(statusPage, settings.web_port, platform.clock, traceLogger);
+          traceLogger.info(`status page: http://${address || "127.0.0.1"}${settings.web_port === 80 ? "" : `:${settings.web_port}`}/`);
+        } catch (error) {
+          // Port taken or no memory: the page is off, sampling and publishing go on.
+          traceLogger.warn(`status page not started on port ${settings.web_port}: ${error instanceof Error ? error.message : String(error)}`);
+        }
       }
     },
     onNetworkDown: (reason) => traceLogger.warn(`network down: ${reason}`),
@@ -53,6 +68,15 @@ function main(): void {
     onError: (error) => traceLogger.warn(`MQTT: ${error.message}`),
   });
   const device = firmware.device;
+  if (settings.web_port !== 0) {
+    statusPage = new StatusPage({
+      firmware,
+      page: pageFromResource(),
+      password: settings.web_password,
+      extras: { version: FIRMWARE_VERSION, wifiRssi: settings.ssid === "" ? undefined : wifiRssi, freeHeap: freeHeapBytes },
+      logger: traceLogger,
+    });
+  }
   traceLogger.info(`device ${device.deviceId} on ${device.board.name}: telemetry to ${device.topics.telemetry}`);
 
   // Sampling starts now, online or not: readings taken before the link is up are queued durably.

@@ -69,3 +69,39 @@ declare module "sntp" {
     static readonly error: -1;
   }
 }
+
+declare module "http" {
+  /** One request of the HTTP server: `this` of the server callback (modules/network/http/http.js). */
+  export interface ServerRequest {
+    /** The connection's socket; absent once the request is closed or detached. Its callback is the server's parser. */
+    socket?: { callback?: (message: number, value?: number) => void; close(): void };
+    /** A header line received in part (the server keeps it until its "\n" arrives). */
+    line?: string;
+  }
+  export interface ServerResponse {
+    status?: number;
+    reason?: string;
+    /** name, value, name, value, ... */
+    headers?: (string | number)[];
+    /** A complete body, or true: the body is asked for with responseFragment (chunked unless content-length is given). */
+    body?: string | ArrayBuffer | true;
+  }
+  export class Server {
+    constructor(options?: { port?: number });
+    callback: (this: ServerRequest, message: number, value1?: unknown, value2?: unknown) => unknown;
+    readonly connections: ServerRequest[];
+    close(connections?: boolean): void;
+    /** Removes a connection from the server and returns its socket (the caller closes or reuses it). */
+    detach(connection: ServerRequest): { close(): void };
+    static readonly connection: 1;
+    static readonly status: 2;
+    static readonly header: 3;
+    static readonly headersComplete: 4;
+    static readonly requestFragment: 5;
+    static readonly requestComplete: 6;
+    static readonly prepareResponse: 8;
+    static readonly responseFragment: 9;
+    static readonly responseComplete: 10;
+    static readonly error: -1;
+  }
+}

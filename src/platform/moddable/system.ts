@@ -27,3 +27,14 @@ export function defaultDeviceId(fallback: string): string {
   if (typeof mac !== "string" || mac.length === 0) return fallback;
   return mac.toLowerCase().replace(/[^0-9a-f]/g, "");
 }
+
+/** Wi-Fi signal of the station link in dBm, or undefined when not connected or not reported. */
+export function wifiRssi(): number | undefined {
+  try {
+    const rssi = Net.get("RSSI");
+    return typeof rssi === "number" && rssi !== 0 ? rssi : undefined;
+  } catch {
+    // Net.get throws where the platform lacks the property (the desktop): no signal to show.
+    return undefined;
+  }
+}

@@ -38,6 +38,11 @@ Faults
   --drop-link-every MS  Cut every device's TCP connection every MS ms (the client reconnects).
   --reboot-every MS     Every MS ms, throw away each device's memory without a clean shutdown and boot
                         again from its data dir.
+Status page
+  --no-web              Serve no status page. By default each device serves one on a free 127.0.0.1 port,
+                        printed at start as "status page: http://127.0.0.1:PORT/" (a fleet prints the first
+                        3 and writes every address to DIR/status-pages.txt). Config web_password allows
+                        settings changes from it.
 Output
   --json                One JSON event per line on stdout (see README) instead of text.
   --help                This text.
@@ -85,6 +90,8 @@ export interface SimOptions {
   deadlineMs?: number;
   dropLinkEveryMs?: number;
   rebootEveryMs?: number;
+  /** Serve a status page per device (--no-web, or config web_port 0, turns it off). */
+  web: boolean;
 }
 
 /** Simulator defaults layered under the config file: readings every second, sent at once, so a first run shows them flowing. */
@@ -111,7 +118,7 @@ const VALUE_OPTIONS = [
   "--broker", "--ca", "--board", "--device-id", "--prefix", "--interval-ms", "--qos", "--seed", "--config", "--data-dir",
   "--samples", "--deadline-ms", "--devices", "--drop-link-every", "--reboot-every",
 ];
-const FLAG_OPTIONS = ["--json", "--help", "-h"];
+const FLAG_OPTIONS = ["--json", "--help", "-h", "--no-web"];
 
 export function parseArgs(argv: readonly string[]): SimOptions {
   const values = new Map<string, string>();
@@ -215,7 +222,8 @@ export function parseArgs(argv: readonly string[]): SimOptions {
   const dataDir = values.get("--data-dir") ?? (devices === 1 ? path.join(".sim-data", config.device_id) : ".sim-data");
   if (dataDir === "") throw new UsageError("--data-dir", "must not be empty");
 
-  return { help, json, configRaw: raw, config, broker, boardFile: values.get("--board"), devices, fleetBase, dataDir, samples, deadlineMs, dropLinkEveryMs, rebootEveryMs };
+  const web = !flags.has("--no-web") && config.web_port !== 0;
+  return { help, json, configRaw: raw, config, broker, boardFile: values.get("--board"), devices, fleetBase, dataDir, samples, deadlineMs, dropLinkEveryMs, rebootEveryMs, web };
 }
 
 function intOption(values: Map<string, string>, option: string, min: number, max: number): number | undefined {

@@ -33,6 +33,8 @@ export async function startNodeWebServer(
     requestTimeout: limits.requestTimeoutMs,
     headersTimeout: limits.requestTimeoutMs,
     keepAlive: false,
+    // Node checks request deadlines on this period (30 s by default): often enough that the deadline means what it says.
+    connectionsCheckingInterval: Math.max(100, Math.floor(limits.requestTimeoutMs / 5)),
   });
   server.maxConnections = limits.maxConnections;
   server.setTimeout(limits.requestTimeoutMs, (socket) => socket.destroy());

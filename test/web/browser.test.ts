@@ -13,6 +13,10 @@ import { ROOT, SimProcess, removeDir, tempDir } from "../sim/harness";
 
 const PASSWORD = "let-me-change";
 
+// What the functions run inside the page use (the project's type-check has no DOM lib; these run in Chromium).
+declare const document: { querySelector(selector: string): { textContent: string | null } | null };
+type InputLike = { value: string };
+
 describe.skipIf(chromiumSkip)("status page in Chromium against the simulator", () => {
   let broker: EmbeddedBroker;
   let proxy: TcpProxy;
@@ -99,13 +103,13 @@ describe.skipIf(chromiumSkip)("status page in Chromium against the simulator", (
     await page.click("#set-apply");
     await waitText("#settings-result", /Refused: .*wrong password/);
     expect((await status()).settings.intervalMs.env).toBe(500);
-    await page.$eval("#set-password", (el) => ((el as HTMLInputElement).value = ""));
+    await page.$eval("#set-password", (el) => ((el as unknown as InputLike).value = ""));
     await page.type("#set-password", PASSWORD);
     await page.click("#set-apply");
     await waitText("#settings-result", /Saved: interval/);
     expect((await status()).settings.intervalMs.env).toBe(700);
     if (process.env.UPDATE_SCREENSHOT) {
-      await page.$eval("#set-password", (el) => ((el as HTMLInputElement).value = ""));
+      await page.$eval("#set-password", (el) => ((el as unknown as InputLike).value = ""));
       await new Promise((r) => setTimeout(r, 5000));
       await page.screenshot({ path: path.join(ROOT, "docs", "status-page.png"), fullPage: true });
     }

@@ -5,7 +5,7 @@ import { ConfigError } from "./errors";
 import { parseConfig } from "config/parse";
 import { readBoardFile } from "platform/moddable/board";
 import { createModdablePlatform, traceLogger } from "platform/moddable/platform";
-import { freeHeapBytes, wifiRssi } from "platform/moddable/system";
+import { freeHeapBytes, wifiRssi, xsMemory } from "platform/moddable/system";
 import { pageFromResource, startWebServer, type WebServer } from "platform/moddable/web-server";
 import { FIRMWARE_VERSION } from "app/version";
 import { StatusPage } from "web/status-page";
@@ -73,7 +73,7 @@ function main(): void {
       firmware,
       page: pageFromResource(),
       password: settings.web_password,
-      extras: { version: FIRMWARE_VERSION, wifiRssi: settings.ssid === "" ? undefined : wifiRssi, freeHeap: freeHeapBytes },
+      extras: { version: FIRMWARE_VERSION, wifiRssi: settings.ssid === "" ? undefined : wifiRssi, freeHeap: freeHeapBytes, xsMemory },
       logger: traceLogger,
     });
   }

@@ -15,8 +15,16 @@ export interface StatusExtras {
   wifiRssi?(): number | undefined;
   /** Free heap bytes, where the platform tells. */
   freeHeap?(): number | undefined;
+  /** XS memory in use where the build is instrumented: slot and chunk heaps, and the stack's peak since last read. */
+  xsMemory?(): XsMemory | undefined;
   /** Whether settings may be changed here (config web_password is set). */
   readonly settingsWritable: boolean;
+}
+
+export interface XsMemory {
+  slotBytes: number;
+  chunkBytes: number;
+  stackPeakBytes: number;
 }
 
 export interface ChannelStatus {
@@ -40,7 +48,7 @@ export interface RecentStatus {
 
 export interface StatusReport {
   v: 1;
-  device: { id: string; board: string; firmware: string; uptimeMs: number; boot: number; rssi?: number; heap?: number; wallClockSet: boolean };
+  device: { id: string; board: string; firmware: string; uptimeMs: number; boot: number; rssi?: number; heap?: number; xs?: XsMemory; wallClockSet: boolean };
   broker: { host: string; port: number; tls: boolean; state: string; connected: boolean; changedMsAgo?: number; lastError?: string; reconnects: number };
   queue: { messages: number; bytes: number; oldestAgeMs: number; pendingReadings: number };
   counters: { sampled: number; readFailures: number; nextSeq: number; sent: number; acked: number; retried: number; dropped: number; publishFailures: number };
@@ -130,6 +138,8 @@ export function statusReport(firmware: Firmware, recent: RecentReadings, extras:
   if (typeof rssi === "number") report.device.rssi = rssi;
   const heap = extras.freeHeap?.();
   if (typeof heap === "number") report.device.heap = heap;
+  const xs = extras.xsMemory?.();
+  if (xs !== undefined) report.device.xs = xs;
   return report;
 }
 

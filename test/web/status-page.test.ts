@@ -34,7 +34,7 @@ describe("status page routes", () => {
   it("reports the live state: device, broker link, queue, counters, settings, channels with values", () => {
     const { page, clock, broker } = bootWithPage();
     let s = json(bodyText(page.handle(request({ target: "/status.json" }))));
-    expect(s.device).toMatchObject({ id: "web-1", board: "Desktop simulator (mcsim / Node)", firmware: "9.9.9", boot: 1, heap: 12345 });
+    expect(s.device).toMatchObject({ id: "web-1", board: "Desktop simulator (mcsim / Node)", firmware: "9.9.9", boot: 1, heap: 12345, xs: { slotBytes: 1, chunkBytes: 2, stackPeakBytes: 3 } });
     expect(s.broker).toMatchObject({ host: "127.0.0.1", port: 1883, tls: false, connected: false });
     expect(s.settings).toEqual({ intervalMs: { env: 1000 }, heartbeatS: 300, writable: false });
     expect(s.channels.map((c) => c.id)).toEqual(["t", "h", "p"]);

@@ -46,7 +46,7 @@ export function bootWithPage(config: Record<string, unknown> = {}, lockout?: Loc
     firmware,
     page: bytesBody(new Uint8Array(gzipSync(PAGE_HTML))),
     password: firmware.device.config.web_password,
-    extras: { version: "9.9.9", freeHeap: () => 12345 },
+    extras: { version: "9.9.9", freeHeap: () => 12345, xsMemory: () => ({ slotBytes: 1, chunkBytes: 2, stackPeakBytes: 3 }) },
     lockout,
   });
   firmware.start();

@@ -87,6 +87,8 @@ function render(s) {
   text("boot", s.device.boot);
   text("rssi", s.device.rssi === undefined ? "– (no Wi-Fi)" : s.device.rssi + " dBm");
   text("heap", s.device.heap === undefined ? "– (not reported)" : s.device.heap + " bytes");
+  const xs = s.device.xs;
+  text("xs", xs ? Math.round((xs.slotBytes + xs.chunkBytes) / 1024) + " KB / " + xs.stackPeakBytes + " bytes" : "– (not reported)");
   text("clock", s.device.wallClockSet ? "set" : "not set yet");
   const b = s.broker;
   text("broker", (b.tls ? "mqtts://" : "mqtt://") + b.host + ":" + b.port);

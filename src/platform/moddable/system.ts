@@ -3,6 +3,10 @@ import Instrumentation from "instrumentation";
 import Net from "net";
 
 const FREE_MEMORY = "System Free Memory";
+const XS_SLOTS = "XS Slot Heap Used";
+const XS_CHUNKS = "XS Chunk Heap Used";
+/** Peak since the runtime's last instrumentation sample (mcsim resets it each second). */
+const XS_STACK = "XS Stack Used";
 
 /**
  * Free heap in bytes, or undefined where the build has no instrumentation (release builds, and the
@@ -37,4 +41,17 @@ export function wifiRssi(): number | undefined {
     // Net.get throws where the platform lacks the property (the desktop): no signal to show.
     return undefined;
   }
+}
+
+/** XS heaps in use and the stack's recent peak, in bytes, or undefined where the build reports nothing. */
+export function xsMemory(): { slotBytes: number; chunkBytes: number; stackPeakBytes: number } | undefined {
+  const read = (name: string) => {
+    const value = Instrumentation.get(Instrumentation.map(name));
+    return typeof value === "number" ? value : undefined;
+  };
+  const slotBytes = read(XS_SLOTS);
+  const chunkBytes = read(XS_CHUNKS);
+  const stackPeakBytes = read(XS_STACK);
+  if (slotBytes === undefined || chunkBytes === undefined || stackPeakBytes === undefined || slotBytes === 0) return undefined;
+  return { slotBytes, chunkBytes, stackPeakBytes };
 }

@@ -43,17 +43,13 @@ export class StatusPage {
   private readonly auth: BasicAuth;
   private readonly writable: boolean;
 
-  /** Starts recording samples (the firmware's sampler tells the ring); detach() stops it. */
+  /** Starts recording samples: the firmware's sampler tells the ring (one listener: this page's). */
   constructor(private readonly options: StatusPageOptions) {
     const board = options.firmware.device.board;
     this.recent = new RecentReadings(board.sensors.map((s) => ({ id: s.id, channels: s.channels.length })), options.recentCapacity ?? DEFAULT_RECENT_CAPACITY);
     this.writable = options.password !== "";
     this.auth = new BasicAuth(options.password, () => options.firmware.clock.now(), options.lockout ?? DEFAULT_LOCKOUT);
     options.firmware.device.sampler.setSampleListener((sensor, values, uptimeMs) => this.recent.push(sensor, values, uptimeMs));
-  }
-
-  detach(): void {
-    this.options.firmware.device.sampler.setSampleListener(undefined);
   }
 
   /** Answers one complete request. Never throws: an unexpected failure is a 500 that names it. */

@@ -93,7 +93,7 @@ function bodyLength(packet: Packet): number {
       }
       return 2;
     case PacketType.PUBLISH: {
-      const topicLength = validateTopicName(packet.topic, name);
+      const topicLength = packet.topicBytes ? packet.topicBytes.length : validateTopicName(packet.topic, name);
       checkQos(packet.qos, name);
       if (packet.qos > 0) checkPacketId(packet.packetId, name);
       else if (packet.dup) throw new ProtocolError(name, "DUP must be 0 for QoS 0", "[MQTT-3.3.1-2]");
@@ -148,7 +148,7 @@ function writeBody(packet: Packet, out: Uint8Array, at: number): number {
       out[at + 1] = packet.returnCode;
       return at + 2;
     case PacketType.PUBLISH:
-      at = writeString(out, at, packet.topic);
+      at = packet.topicBytes ? writeBinary(out, at, packet.topicBytes) : writeString(out, at, packet.topic);
       if (packet.qos > 0) at = writeUint16(out, at, packet.packetId as number);
       out.set(packet.payload, at);
       return at + packet.payload.length;

@@ -169,6 +169,26 @@ describe("settings from the page", () => {
   });
 });
 
+describe("the sampler's sample listener", () => {
+  it("sees every good sample, and one that throws stops neither sampling nor publishing", () => {
+    const { firmware, clock, broker } = bootWithPage();
+    connect(broker);
+    const seen: number[] = [];
+    firmware.device.sampler.setSampleListener((sensor, values, uptimeMs) => {
+      seen.push(uptimeMs);
+      throw new Error(`listener broke on ${sensor} ${values.length}`);
+    });
+    const acked = firmware.client.counters.acked;
+    for (let i = 0; i < 5; i++) {
+      clock.advance(1000);
+      ackAll(broker);
+    }
+    expect(seen).toEqual([0, 1000, 2000, 3000, 4000, 5000]);
+    expect(firmware.device.sampler.stats().sensors.env.reads).toBe(6);
+    expect(firmware.client.counters.acked).toBeGreaterThan(acked);
+  });
+});
+
 describe("recent readings ring", () => {
   it("keeps the last N per sensor in fixed memory, oldest first, by serial", () => {
     const ring = new RecentReadings([{ id: "a", channels: 2 }, { id: "b", channels: 1 }], 3);

@@ -71,28 +71,16 @@ declare module "sntp" {
 }
 
 declare module "http" {
-  /** One request of the HTTP server: `this` of the server callback (modules/network/http/http.js). */
-  export interface ServerRequest {
-    /** The connection's socket; absent once the request is closed or detached. Its callback is the server's parser. */
-    socket?: { callback?: (message: number, value?: number) => void; close(): void };
-    /** A header line received in part (the server keeps it until its "\n" arrives). */
-    line?: string;
+  /** As the SDK's typings/http.d.ts declares it: detach(), connections and a request's socket are not in them. */
+  export class Request {
+    close(): void;
   }
-  export interface ServerResponse {
-    status?: number;
-    reason?: string;
-    /** name, value, name, value, ... */
-    headers?: (string | number)[];
-    /** A complete body, or true: the body is asked for with responseFragment (chunked unless content-length is given). */
-    body?: string | ArrayBuffer | true;
-  }
+  export type HTTPServerCallback = (this: Request, message: number, val1?: any, val2?: any) => void | number | boolean | string |
+    ArrayBuffer | { status?: number; reason?: string; headers?: string[]; body: true | string | ArrayBuffer };
   export class Server {
     constructor(options?: { port?: number });
-    callback: (this: ServerRequest, message: number, value1?: unknown, value2?: unknown) => unknown;
-    readonly connections: ServerRequest[];
-    close(connections?: boolean): void;
-    /** Removes a connection from the server and returns its socket (the caller closes or reuses it). */
-    detach(connection: ServerRequest): { close(): void };
+    close(): void;
+    callback: HTTPServerCallback;
     static readonly connection: 1;
     static readonly status: 2;
     static readonly header: 3;

@@ -45,13 +45,13 @@ export function wifiRssi(): number | undefined {
 
 /** XS heaps in use and the stack's recent peak, in bytes, or undefined where the build reports nothing. */
 export function xsMemory(): { slotBytes: number; chunkBytes: number; stackPeakBytes: number } | undefined {
-  const read = (name: string) => {
-    const value = Instrumentation.get(Instrumentation.map(name));
+  const read = (index: number | undefined) => {
+    const value = Instrumentation.get(index);
     return typeof value === "number" ? value : undefined;
   };
-  const slotBytes = read(XS_SLOTS);
-  const chunkBytes = read(XS_CHUNKS);
-  const stackPeakBytes = read(XS_STACK);
+  const slotBytes = read(Instrumentation.map(XS_SLOTS));
+  const chunkBytes = read(Instrumentation.map(XS_CHUNKS));
+  const stackPeakBytes = read(Instrumentation.map(XS_STACK));
   if (slotBytes === undefined || chunkBytes === undefined || stackPeakBytes === undefined || slotBytes === 0) return undefined;
   return { slotBytes, chunkBytes, stackPeakBytes };
 }

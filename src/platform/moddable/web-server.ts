@@ -6,7 +6,7 @@
 // delivers (over the budget: dropped before they are read), a connection over maxConnections is closed at accept,
 // and one timer drops any exchange not finished within requestTimeoutMs. Every response is "connection: close"
 // (the SDK's rule), which is why the page polls instead of holding a server-sent-events stream open.
-import { Server, type ServerRequest } from "http";
+import { Server } from "http";
 import Resource from "Resource";
 import Timer from "timer";
 import type { Clock, Logger } from "../../ports";
@@ -17,6 +17,19 @@ import type { StatusPage } from "../../web/status-page";
 export const PAGE_RESOURCE = "status-page.gz";
 /** How often the deadline sweep runs while a connection is open. */
 const SWEEP_MS = 500;
+
+/**
+ * What http.js has and the SDK's typings leave out: `detach()` (documented in network.md), `close(connections)`,
+ * and each request's socket, whose callback is the server's parser (http.js, SDK 8.2.3).
+ */
+interface ServerInternals {
+  detach(connection: RequestInternals): { close(): void };
+  close(connections?: boolean): void;
+}
+interface RequestInternals {
+  socket?: { callback?: (message: number, value?: number) => void; close(): void };
+}
+type Answer = undefined | boolean | typeof ArrayBuffer | ArrayBuffer | { status: number; headers: string[]; body: true | string };
 
 interface Exchange {
   readonly reader: RequestReader;
@@ -40,15 +53,16 @@ export function pageFromResource(): BodySource {
 
 export function startWebServer(page: StatusPage, port: number, clock: Clock, logger?: Logger, limits: WebLimits = DEFAULT_WEB_LIMITS): WebServer {
   const server = new Server({ port });
-  const exchanges = new Map<ServerRequest, Exchange>();
+  const internals = server as unknown as ServerInternals;
+  const exchanges = new Map<RequestInternals, Exchange>();
   let sweep: Timer | undefined;
   // Bytes a whole request may take: request line, headers with their separators, body.
   const budget = limits.maxTargetBytes + 16 + limits.maxHeaderBytes + 4 * limits.maxHeaderCount + limits.maxBodyBytes;
 
-  const drop = (request: ServerRequest, why: string) => {
+  const drop = (request: RequestInternals, why: string) => {
     exchanges.delete(request);
     try {
-      server.detach(request).close();
+      internals.detach(request).close();
     } catch (error) {
       // Already closed by the server (it removes a finished connection itself): nothing left to free.
       logger?.warn(`status page: closing a connection (${why}) failed: ${(error as Error).message}`);
@@ -66,7 +80,8 @@ export function startWebServer(page: StatusPage, port: number, clock: Clock, log
     }
   };
 
-  server.callback = function (this: ServerRequest, message: number, value1?: unknown, value2?: unknown): unknown {
+  // The SDK calls this with `this` set to the request (one object per connection).
+  function answer(this: RequestInternals, message: number, value1?: unknown, value2?: unknown): Answer {
     const request = this;
     switch (message) {
       case Server.connection: {
@@ -121,9 +136,9 @@ export function startWebServer(page: StatusPage, port: number, clock: Clock, log
           exchange.response = isResponse(complete) ? complete : page.handle(complete);
         }
         const response = exchange.response;
-        const headers: (string | number)[] = [];
+        const headers: string[] = [];
         for (const [name, value] of response.headers) headers.push(name, value);
-        headers.push("content-length", response.body.byteLength);
+        headers.push("content-length", String(response.body.byteLength));
         return { status: response.status, headers, body: true };
       }
       case Server.responseFragment: {
@@ -133,7 +148,9 @@ export function startWebServer(page: StatusPage, port: number, clock: Clock, log
         const room = typeof value1 === "number" && value1 > 0 ? value1 : 512;
         const chunk = body.chunk(exchange.position, exchange.position + room);
         exchange.position += chunk.length;
-        return chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk.buffer : chunk.slice().buffer;
+        // A whole buffer goes as it is (Resource.slice made it); a view of a larger one is copied to its own.
+        const whole = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : chunk.slice();
+        return whole.buffer as ArrayBuffer;
       }
       case Server.responseComplete:
       case Server.error:
@@ -141,7 +158,9 @@ export function startWebServer(page: StatusPage, port: number, clock: Clock, log
         return undefined;
     }
     return undefined;
-  };
+  }
+  // Through unknown: the SDK's typings declare no constructor as a headersComplete answer, which http.js accepts.
+  server.callback = answer as unknown as typeof server.callback;
 
   return {
     get open() {
@@ -151,7 +170,7 @@ export function startWebServer(page: StatusPage, port: number, clock: Clock, log
       if (sweep !== undefined) Timer.clear(sweep);
       sweep = undefined;
       exchanges.clear();
-      server.close(true);
+      internals.close(true);
     },
   };
 }

@@ -89,7 +89,8 @@ export function errorResponse(status: number, message: string, extra: readonly (
   };
 }
 
-const KEPT_HEADERS = ["authorization", "content-type", "content-length", "x-requested-with", "transfer-encoding"];
+// Frozen (as every module-level table here): a preloaded module's constants then stay in flash on the device.
+const KEPT_HEADERS: readonly string[] = Object.freeze(["authorization", "content-type", "content-length", "x-requested-with", "transfer-encoding"]);
 
 /**
  * Assembles one request from what the HTTP server parsed, checking every limit as each part arrives. Each step

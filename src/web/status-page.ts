@@ -18,7 +18,7 @@ import { type BodySource, errorResponse, textBody, type WebRequest, type WebResp
 import { statusReport, type StatusExtras } from "./status";
 
 /** The commands the page may run: settings only (read and health stay on MQTT). */
-export const WEB_SETTINGS = ["interval", "deadband", "heartbeat"] as const;
+export const WEB_SETTINGS = Object.freeze(["interval", "deadband", "heartbeat"] as const);
 
 export interface StatusPageOptions {
   readonly firmware: Firmware;
@@ -32,11 +32,12 @@ export interface StatusPageOptions {
   readonly logger?: Logger;
 }
 
-const COMMON_HEADERS: readonly (readonly [string, string])[] = [
-  ["x-content-type-options", "nosniff"],
-  ["x-frame-options", "DENY"],
-  ["referrer-policy", "no-referrer"],
-];
+// Frozen, row by row: a preloaded module's constants then stay in flash on the device (xsl warns otherwise).
+const COMMON_HEADERS: readonly (readonly [string, string])[] = Object.freeze([
+  Object.freeze(["x-content-type-options", "nosniff"] as const),
+  Object.freeze(["x-frame-options", "DENY"] as const),
+  Object.freeze(["referrer-policy", "no-referrer"] as const),
+]);
 
 export class StatusPage {
   readonly recent: RecentReadings;

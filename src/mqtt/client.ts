@@ -714,6 +714,7 @@ function assertNever(value: never): never {
 
 function resolveOptions(options: ClientOptions): ResolvedOptions {
   if (typeof options.clientId !== "string") throw new ConfigError("clientId", "must be a string");
+  if (options.clientId === "" && options.cleanSession !== true) throw new ConfigError("clientId", "must not be empty with a persistent session (cleanSession false) [MQTT-3.1.3-7]");
   const resolved = { ...CLIENT_DEFAULTS, ...stripUndefined(options) } as ResolvedOptions;
   const positive = ["connectTimeoutMs", "ackTimeoutMs", "pingTimeoutMs", "maxInflight", "queueMaxMessages", "queueMaxBytes", "backoffBaseMs", "backoffCapMs", "maxPacketSize", "endTimeoutMs"] as const;
   for (const key of positive) {

@@ -132,7 +132,7 @@ export function statusReport(firmware: Firmware, recent: RecentReadings, extras:
     recent: { after, sensors },
   };
   const link = firmware.link;
-  if (link.changedAt !== undefined) report.broker.changedMsAgo = Math.max(0, Math.round(firmwareNow(firmware) - link.changedAt));
+  if (link.changedAt !== undefined) report.broker.changedMsAgo = Math.max(0, Math.round(firmware.clock.now() - link.changedAt));
   if (link.lastError !== undefined) report.broker.lastError = link.lastError;
   const rssi = extras.wifiRssi?.();
   if (typeof rssi === "number") report.device.rssi = rssi;
@@ -141,11 +141,6 @@ export function statusReport(firmware: Firmware, recent: RecentReadings, extras:
   const xs = extras.xsMemory?.();
   if (xs !== undefined) report.device.xs = xs;
   return report;
-}
-
-/** The firmware's monotonic clock, the one link.changedAt was read from. */
-function firmwareNow(firmware: Firmware): number {
-  return firmware.clock.now();
 }
 
 function round(value: number, decimals: number): number {

@@ -5,6 +5,7 @@ import type { ClientEvents, Publisher } from "../mqtt/client-api";
 import type { Clock, RandomSource, TransportFactory } from "../ports";
 import { STATUS_OFFLINE } from "../config/device-topics";
 import { Device, type DeviceInput, type DevicePlatform } from "./device";
+import { repairStoredState } from "./store-recovery";
 
 export interface FirmwarePlatform extends Omit<DevicePlatform, "publisher"> {
   /** Opens a connection to the configured broker (TCP or TLS). */
@@ -39,6 +40,8 @@ export class Firmware {
     this.logger = platform.logger;
     this.clock = platform.clock;
     let client: MqttClient | undefined;
+    // Whatever the store holds, the device boots: a record that fails its checks is deleted (said so) before anything is built.
+    repairStoredState(platform.store, platform.logger);
     this.device = new Device(input, {
       ...platform,
       publisher: (options) => {
@@ -57,10 +60,13 @@ export class Firmware {
           },
           onMessage: observers.onMessage,
           onDelivered: (info) => {
-            this.device.onDelivered();
+            this.device.onDelivered(info);
             observers.onDelivered?.(info);
           },
-          onDropped: observers.onDropped,
+          onDropped: (info) => {
+            this.device.onDropped(info);
+            observers.onDropped?.(info);
+          },
           onError: (error) => {
             this.link.lastError = error.message;
             observers.onError?.(error);

@@ -4,14 +4,14 @@
 //   GET  /                      the page (one gzipped HTML file with its script and style, from a resource)
 //   GET  /status.json[?since=N] live state (status.ts); with since, only samples newer than serial N
 //   POST /settings/<command>    interval | deadband | heartbeat: the body is the MQTT command's JSON payload and goes
-//                               through the same runCommand (sampler/commands), so both paths validate alike.
+//                               through the same runCommand (sampler/commands, via the device's command inbox and
+//                               its flash-write budget), so both paths validate and limit alike.
 //                               Only with config web_password set, Basic auth, content-type application/json.
 // Rule: handle() never throws and never blocks: it reads the firmware's state or calls one command, then returns.
 // A browser on another site cannot post here with the owner's cached credentials: application/json and the
 // x-requested-with header both need a CORS preflight, which this server never grants (OPTIONS is 405).
 import type { Firmware } from "../app/firmware";
 import type { Logger } from "../ports";
-import { runCommand } from "../sampler/commands";
 import { BasicAuth, DEFAULT_LOCKOUT, type LockoutPolicy } from "./auth";
 import { RecentReadings, DEFAULT_RECENT_CAPACITY } from "./recent";
 import { type BodySource, errorResponse, textBody, type WebRequest, type WebResponse } from "./request";
@@ -110,7 +110,8 @@ export class StatusPage {
     const type = (request.contentType ?? "").split(";")[0].trim().toLowerCase();
     if (type !== "application/json") return errorResponse(415, "send the settings as content-type application/json");
     const firmware = this.options.firmware;
-    const reply = runCommand({ sampler: firmware.device.sampler, publishHealth: () => firmware.device.publishHealth() }, name, request.body);
+    // The device's command inbox runs it: runCommand with the same flash-write budget as the MQTT commands.
+    const reply = firmware.device.commands.execute(name, request.body);
     if (reply.ok) this.options.logger?.info(`status page: ${name} changed (${JSON.stringify(reply)})`);
     return json(reply.ok ? 200 : 400, reply);
   }

@@ -100,7 +100,7 @@ describe.skipIf(chromiumSkip)("status page in Chromium against the simulator", (
   it("refuses a settings change with a wrong or no password, and applies it with the right one", async () => {
     const status = async () => (await (await fetch(url + "status.json")).json()) as { settings: { intervalMs: { env: number }; heartbeatS: number } };
     expect((await status()).settings.intervalMs.env).toBe(500);
-    await page.type("#set-interval", "700");
+    await page.type("#set-interval", "1500");
     await page.click("#set-apply");
     await waitText("#settings-result", /Refused: .*password needed|Refused: .*wrong password/);
     await page.type("#set-password", "not-it");
@@ -111,7 +111,7 @@ describe.skipIf(chromiumSkip)("status page in Chromium against the simulator", (
     await page.type("#set-password", PASSWORD);
     await page.click("#set-apply");
     await waitText("#settings-result", /Saved: interval/);
-    expect((await status()).settings.intervalMs.env).toBe(700);
+    expect((await status()).settings.intervalMs.env).toBe(1500);
     if (process.env.UPDATE_SCREENSHOT) {
       await page.$eval("#set-password", (el) => ((el as unknown as InputLike).value = ""));
       await new Promise((r) => setTimeout(r, 5000));

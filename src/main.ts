@@ -9,6 +9,10 @@ import type { FirmwareConfig } from "config/defaults";
 import { parseConfig } from "config/parse";
 import { readBoardFile } from "platform/moddable/board";
 import { createModdablePlatform, traceLogger, type ModdablePlatform } from "platform/moddable/platform";
+import { freeHeapBytes, wifiRssi, xsMemory } from "platform/moddable/system";
+import { pageFromResource, startWebServer, type WebServer } from "platform/moddable/web-server";
+import { FIRMWARE_VERSION } from "app/version";
+import { StatusPage } from "web/status-page";
 import Timer from "timer";
 
 /**
@@ -48,7 +52,28 @@ function main(): void {
   let firmware: Firmware | undefined;
   let fatal: FatalMode | undefined;
   let clientStarted = false;
+  let webServer: WebServer | undefined;
   let platform: ModdablePlatform;
+
+  /** The status page, once the firmware runs and the network is up (web_port 0: never). A failure leaves it off, nothing else. */
+  const serveStatusPage = (address: string): void => {
+    if (firmware === undefined || webServer !== undefined || settings.web_port === 0) return;
+    try {
+      const page = new StatusPage({
+        firmware,
+        page: pageFromResource(),
+        password: settings.web_password,
+        extras: { version: FIRMWARE_VERSION, wifiRssi: settings.ssid === "" ? undefined : wifiRssi, freeHeap: freeHeapBytes, xsMemory },
+        logger: traceLogger,
+      });
+      webServer = startWebServer(page, settings.web_port, platform.clock, traceLogger);
+      traceLogger.info(`status page: http://${address || "127.0.0.1"}${settings.web_port === 80 ? "" : `:${settings.web_port}`}/`);
+    } catch (error) {
+      // Port taken or no memory: the page is off; sampling and publishing go on.
+      traceLogger.warn(`status page not started on port ${settings.web_port}: ${describe(error)}`);
+    }
+  };
+
   try {
     platform = createModdablePlatform(settings, {
       onNetworkUp(address) {
@@ -59,6 +84,7 @@ function main(): void {
           firmware.client.start();
         }
         fatal?.networkUp();
+        serveStatusPage(address);
       },
       onNetworkDown: (reason) => traceLogger.warn(`network down: ${reason}`),
       onTimeSynced(unixMs) {
@@ -91,6 +117,7 @@ function main(): void {
       clientStarted = true;
       firmware.client.start();
     }
+    if (platform.network.up) serveStatusPage("");
   };
 
   try {

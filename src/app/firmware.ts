@@ -2,7 +2,7 @@
 // and the Node simulator both build it, so the desktop runs exactly the composition the board runs.
 import { MqttClient } from "../mqtt/client";
 import type { ClientEvents, Publisher } from "../mqtt/client-api";
-import type { RandomSource, TransportFactory } from "../ports";
+import type { Clock, RandomSource, TransportFactory } from "../ports";
 import { STATUS_OFFLINE } from "../config/device-topics";
 import { Device, type DeviceInput, type DevicePlatform } from "./device";
 import { repairStoredState } from "./store-recovery";
@@ -17,9 +17,20 @@ export interface FirmwarePlatform extends Omit<DevicePlatform, "publisher"> {
   telemetryFromRecords?: boolean;
 }
 
+/** The broker link as the firmware last saw it (from the client's own events), for the status page. */
+export interface LinkStatus {
+  /** Monotonic ms of the last connect or disconnect; undefined before the first. */
+  changedAt?: number;
+  /** Why the last connection ended or failed (the client's reason and error), until the next one succeeds. */
+  lastError?: string;
+}
+
 export class Firmware {
   readonly device: Device;
   readonly client: MqttClient;
+  readonly link: LinkStatus = {};
+  /** The monotonic clock the firmware runs on (link.changedAt is on it). */
+  readonly clock: Clock;
   private readonly logger: FirmwarePlatform["logger"];
 
   /**
@@ -29,6 +40,7 @@ export class Firmware {
    */
   constructor(input: DeviceInput, platform: FirmwarePlatform, observers: ClientEvents = {}) {
     this.logger = platform.logger;
+    this.clock = platform.clock;
     let client: MqttClient | undefined;
     // Whatever the store holds, the device boots: a record that fails its checks is deleted (said so) before anything is built.
     repairStoredState(platform.store, platform.logger);
@@ -39,10 +51,14 @@ export class Firmware {
       publisher: (options) => {
         client = new MqttClient(options, platform, {
           onConnect: (info) => {
+            this.link.changedAt = platform.clock.now();
+            this.link.lastError = undefined;
             this.device.onConnect();
             observers.onConnect?.(info);
           },
           onDisconnect: (info) => {
+            this.link.changedAt = platform.clock.now();
+            this.link.lastError = info.error ? `${info.reason}: ${info.error.message}` : info.reason;
             this.device.onDisconnect();
             observers.onDisconnect?.(info);
           },
@@ -55,7 +71,10 @@ export class Firmware {
             this.device.onDropped(info);
             observers.onDropped?.(info);
           },
-          onError: observers.onError,
+          onError: (error) => {
+            this.link.lastError = error.message;
+            observers.onError?.(error);
+          },
         });
         return platform.decoratePublisher ? platform.decoratePublisher(client) : client;
       },

@@ -57,6 +57,10 @@ export interface FirmwareConfig {
   readonly sntp: string;
   /** Seed of the simulated sensors (desktop and the Node simulator). */
   readonly sim_seed: number;
+  /** TCP port of the status page on the device (80); 0 turns the page off. The Node simulator picks a free port instead. */
+  readonly web_port: number;
+  /** Password that allows settings changes from the status page (HTTP Basic, any user name); "" keeps the page read-only. */
+  readonly web_password: string;
 }
 
 export type ConfigKey = keyof FirmwareConfig;
@@ -87,6 +91,8 @@ export const CONFIG_DEFAULTS: Readonly<FirmwareConfig> = Object.freeze({
   board: "",
   sntp: "pool.ntp.org",
   sim_seed: 1,
+  web_port: 80,
+  web_password: "",
 });
 
 /** Every key, in documentation order. */

@@ -106,6 +106,9 @@ const CHECKS: { readonly [K in ConfigKey]: Check } = {
   board: text(64, /^[a-z0-9_]+(\/[a-z0-9_]+)?$/, "a board name such as esp32/nodemcu or lin"),
   sntp: text(253, HOST, "a host name such as pool.ntp.org", false),
   sim_seed: integer(0, 0xffff_ffff),
+  web_port: integer(0, 65535, " (0 = no status page)"),
+  // Printable ASCII: a browser's Basic-auth encoding of anything else varies.
+  web_password: text(64, /^[\x20-\x7e]+$/, "printable ASCII characters"),
 };
 
 /** Keys the Moddable build system itself puts into mc/config; accepted and ignored. */

@@ -74,6 +74,9 @@ export interface SamplerDeps {
   logger?: Logger;
 }
 
+/** Told of every good sample, whether or not it passes the deadband (the status page's recent-readings ring). */
+export type SampleListener = (sensorId: string, values: readonly number[], uptimeMs: number) => void;
+
 export interface SamplerOptions {
   config: FirmwareConfig;
   board: Board;
@@ -158,6 +161,7 @@ export class Sampler {
   private batchesSent = 0;
   /** Telemetry published with stored: false, by message id: its readings' records stay until delivered or dropped. */
   private readonly awaiting = new Map<number, { boot: number; readings: PendingReading[] }>();
+  private sampleListener: SampleListener | undefined;
 
   /** Reads boot counter, seq and stored settings, and commits the incremented boot counter. */
   constructor(deps: SamplerDeps, options: SamplerOptions) {
@@ -253,6 +257,11 @@ export class Sampler {
   /** Sends every pending reading now, whatever the window, sync or link state. */
   flush(): void {
     for (const state of this.states) this.sendPending(state, state.pending.length);
+  }
+
+  /** One listener (or none): it is told after the sampler has dealt with each good sample; what it throws is logged, never stops sampling. */
+  setSampleListener(listener: SampleListener | undefined): void {
+    this.sampleListener = listener;
   }
 
   sensorIds(): string[] {
@@ -427,12 +436,23 @@ export class Sampler {
     for (let c = 0; c < channels.length && !changed; c++) {
       changed = passesDeadband(this.deadband(channels[c].id), state.lastReported[c], values[c]);
     }
-    if (!forced && !heartbeatDue && !changed) return;
-    state.lastReported = values;
-    state.lastReportedAt = uptimeMs;
-    this.checkSync();
-    this.keep(state, uptimeMs, values);
-    this.evaluate(state, forced);
+    if (forced || heartbeatDue || changed) {
+      state.lastReported = values;
+      state.lastReportedAt = uptimeMs;
+      this.checkSync();
+      this.keep(state, uptimeMs, values);
+      this.evaluate(state, forced);
+    }
+    this.tellListener(state.spec.id, values, uptimeMs);
+  }
+
+  private tellListener(sensorId: string, values: readonly number[], uptimeMs: number): void {
+    if (this.sampleListener === undefined) return;
+    try {
+      this.sampleListener(sensorId, values, uptimeMs);
+    } catch (error) {
+      this.warn(`sample listener failed: ${describeError(error)}`);
+    }
   }
 
   /** Gives the reading its seq and commits its record (one commit) before anything else happens. */

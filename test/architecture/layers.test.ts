@@ -21,6 +21,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ["boards"],
   ["sampler"],
   ["app"],
+  ["web"],
   ["platform", "main.ts"],
 ];
 

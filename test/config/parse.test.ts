@@ -31,6 +31,8 @@ const GOOD: Record<string, [string, unknown]> = {
   board: ["esp32/m5stack", "esp32/m5stack"],
   sntp: ["time.google.com", "time.google.com"],
   sim_seed: ["42", 42],
+  web_port: ["8080", 8080],
+  web_password: ["let me in", "let me in"],
 };
 
 /** A bad value for every key, and a fragment of the expected explanation. */
@@ -60,6 +62,8 @@ const BAD: Record<string, [unknown, string]> = {
   board: ["ESP32 NodeMCU", "board name"],
   sntp: ["", "must not be empty"],
   sim_seed: ["-1", "integer"],
+  web_port: ["65536", "from 0 to 65535"],
+  web_password: ["caf\u00e9", "printable ASCII"],
 };
 
 describe("parseConfig", () => {

@@ -69,3 +69,27 @@ declare module "sntp" {
     static readonly error: -1;
   }
 }
+
+declare module "http" {
+  /** As the SDK's typings/http.d.ts declares it: detach(), connections and a request's socket are not in them. */
+  export class Request {
+    close(): void;
+  }
+  export type HTTPServerCallback = (this: Request, message: number, val1?: any, val2?: any) => void | number | boolean | string |
+    ArrayBuffer | { status?: number; reason?: string; headers?: string[]; body: true | string | ArrayBuffer };
+  export class Server {
+    constructor(options?: { port?: number });
+    close(): void;
+    callback: HTTPServerCallback;
+    static readonly connection: 1;
+    static readonly status: 2;
+    static readonly header: 3;
+    static readonly headersComplete: 4;
+    static readonly requestFragment: 5;
+    static readonly requestComplete: 6;
+    static readonly prepareResponse: 8;
+    static readonly responseFragment: 9;
+    static readonly responseComplete: 10;
+    static readonly error: -1;
+  }
+}

@@ -1,11 +1,13 @@
 // XS entry for the client and firmware flows: the same engine-neutral scripts as on Node, plus the publish meter loop.
 import { AckingLoop, runClientFlows } from "../flows/client-flows";
 import { runDeviceFlow } from "../flows/device-flow";
+import { runWebFlow } from "../flows/web-flow";
 import { serveCommands } from "./xs-host";
 
 type ClientCommand =
   | { op: "flows" }
   | { op: "device"; board: unknown }
+  | { op: "web"; board: unknown }
   | { op: "loop-start" }
   | { op: "loop"; count: number; gc?: boolean }
   | { op: "gc" };
@@ -20,6 +22,8 @@ serveCommands((command) => {
       return runClientFlows();
     case "device":
       return runDeviceFlow(c.board);
+    case "web":
+      return runWebFlow(c.board);
     case "loop-start":
       loop = new AckingLoop();
       return 0;

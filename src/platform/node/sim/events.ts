@@ -20,7 +20,11 @@ export type SimEvent =
   | ({ event: "status" } & SimStatus)
   /** --samples: this device took its readings and everything queued is delivered. firstSeq..nextSeq-1 are this run's seqs. */
   | { event: "finished"; device: string; boot: number; firstSeq: number; nextSeq: number; taken: number }
-  | { event: "exit"; code: number; message: string };
+  | { event: "exit"; code: number; message: string }
+  /** A device's status page is served at url. */
+  | { event: "web"; device: string; url: string }
+  /** A fleet's status pages are all listed in file (the text output shows only the first few). */
+  | { event: "web-list"; devices: number; file: string };
 
 /** Totals over every device of the run. Readings are counted by seq; queued counts client messages (telemetry, status, health). */
 export interface SimStatus {

@@ -49,6 +49,11 @@ Faults
   --drop-link-every MS  Cut every device's TCP connection every MS ms (the client reconnects).
   --reboot-every MS     Every MS ms, throw away each device's memory without a clean shutdown and boot
                         again from its data dir.
+Status page
+  --no-web              Serve no status page. By default each device serves one on a free 127.0.0.1 port,
+                        printed at start as "status page: http://127.0.0.1:PORT/" (a fleet prints the first
+                        3 and writes every address to DIR/status-pages.txt). Config web_password allows
+                        settings changes from it.
 Output
   --json                One JSON event per line on stdout (see README) instead of text.
   --help                This text.
@@ -109,6 +114,8 @@ export interface SimOptions {
   resetSettings: boolean;
   /** Said once the run starts (the reporter is not there yet while parsing), e.g. a password on the command line. */
   warnings: string[];
+  /** Serve a status page per device (--no-web, or config web_port 0, turns it off). */
+  web: boolean;
 }
 
 /** Simulator defaults layered under the config file: readings every second, sent at once, so a first run shows them flowing. */
@@ -135,7 +142,7 @@ const VALUE_OPTIONS = [
   "--broker", "--password-file", "--ca", "--board", "--device-id", "--prefix", "--interval-ms", "--qos", "--seed", "--config", "--data-dir",
   "--samples", "--deadline-ms", "--devices", "--drop-link-every", "--reboot-every",
 ];
-const FLAG_OPTIONS = ["--json", "--help", "-h", "--every-sample", "--reset-settings"];
+const FLAG_OPTIONS = ["--json", "--help", "-h", "--every-sample", "--reset-settings", "--no-web"];
 
 /** `env` is consulted for PASSWORD_ENV only. */
 export function parseArgs(argv: readonly string[], env: { readonly [name: string]: string | undefined } = {}): SimOptions {
@@ -254,9 +261,10 @@ export function parseArgs(argv: readonly string[], env: { readonly [name: string
   const dataDir = values.get("--data-dir") ?? (devices === 1 ? path.join(".sim-data", config.device_id) : ".sim-data");
   if (dataDir === "") throw new UsageError("--data-dir", "must not be empty");
 
+  const web = !flags.has("--no-web") && config.web_port !== 0;
   return {
     help, json, configRaw: raw, config, broker, boardFile: values.get("--board"), devices, fleetBase, dataDir, samples, deadlineMs, dropLinkEveryMs, rebootEveryMs,
-    everySample, resetSettings: flags.has("--reset-settings"), warnings,
+    everySample, resetSettings: flags.has("--reset-settings"), warnings, web,
   };
 }
 

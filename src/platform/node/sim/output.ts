@@ -48,12 +48,15 @@ export interface TextReporterOptions {
 
 const CLEAR_LINE = "\r\x1b[2K";
 const PER_DEVICE_LIMIT = 10;
+/** Status page addresses printed for a fleet; the rest are in the web-list file. */
+const WEB_SHOWN = 3;
 
 export class TextReporter implements Reporter {
   private statusText = "";
   private lastPlainStatus = "";
   private lastPlainAt = 0;
   private lastDrawAt = 0;
+  private webShown = 0;
 
   constructor(private readonly out: Sink, private readonly options: TextReporterOptions) {}
 
@@ -125,6 +128,11 @@ export class TextReporter implements Reporter {
         return perDevice ? `[${event.device}] done: ${event.taken} reading(s) taken (seq ${event.firstSeq}-${event.nextSeq - 1}), all delivered` : undefined;
       case "exit":
         return event.message;
+      case "web":
+        if (this.webShown++ >= WEB_SHOWN) return undefined;
+        return `${this.options.devices > 1 ? `[${event.device}] ` : ""}status page: ${event.url}`;
+      case "web-list":
+        return `status pages of all ${event.devices} devices: ${event.file}`;
     }
   }
 }

@@ -1,5 +1,5 @@
 // Runs the simulator: broker (embedded or given), N devices, fault timers, status, the --samples finish line and the deadline.
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { decodeUtf8 } from "../../../mqtt/utf8";
@@ -10,6 +10,7 @@ import type { SimStatus } from "./events";
 import { deviceConfigRaw, PASSWORD_ENV, UsageError, type SimOptions } from "./options";
 import type { Reporter } from "./output";
 import { SimDevice } from "./sim-device";
+import { pageFromFile, startNodeWebServer, type NodeWebServer } from "../web-server";
 
 /** Where boards/<name>.json live: the repository's boards directory. */
 export const BOARDS_DIR = fileURLToPath(new URL("../../../../boards/", import.meta.url));
@@ -57,8 +58,11 @@ export async function startRun(options: SimOptions, sink: Reporter): Promise<Run
   let finishedCount = 0;
 
   const devices: SimDevice[] = [];
+  const webPage = options.web ? pageFromFile() : undefined;
+  const webServers: NodeWebServer[] = [];
   for (let index = 1; index <= options.devices; index++) {
-    const config = deviceConfigRaw(options, index);
+    // With the embedded broker the firmware's config names it, so what it reports (status page) is where it connects.
+    const config = broker ? { ...deviceConfigRaw(options, index), mqtt_host: broker.host, mqtt_port: broker.port } : deviceConfigRaw(options, index);
     const dataDir = options.devices === 1 ? options.dataDir : path.join(options.dataDir, String(config.device_id));
     devices.push(
       new SimDevice({
@@ -68,6 +72,7 @@ export async function startRun(options: SimOptions, sink: Reporter): Promise<Run
         dataDir,
         transport,
         samples: options.samples,
+        webPage,
         resetSettings: options.resetSettings,
         emit: (event) => reporter.emit(event),
         onFinished: () => {
@@ -101,6 +106,7 @@ export async function startRun(options: SimOptions, sink: Reporter): Promise<Run
     // Counted before the devices let go of their boots: what is still queued (offline, deadline) shows in the last status.
     const last = status();
     for (const d of devices) d.abandon();
+    await Promise.all(webServers.map((w) => w.close()));
     // The broker goes first, so its last messages (a will for an abandoned device) come before `exit`, never after.
     if (broker) await broker.close();
     reporter.close(last);
@@ -112,10 +118,29 @@ export async function startRun(options: SimOptions, sink: Reporter): Promise<Run
   // Boot every device; a bad config (e.g. a fleet id too long) or a corrupt store stops the run before any traffic.
   try {
     for (const d of devices) d.powerOn();
+    if (webPage) await startStatusPages();
   } catch (error) {
     for (const d of devices) d.abandon();
+    await Promise.all(webServers.map((w) => w.close()));
     if (broker) await broker.close();
     throw error;
+  }
+
+  /** One server per device on a free loopback port; a fleet's full list goes to a file in its data dir. */
+  async function startStatusPages(): Promise<void> {
+    const lines: string[] = [];
+    for (const device of devices) {
+      const server = await startNodeWebServer((request) => device.handleWeb(request));
+      webServers.push(server);
+      reporter.emit({ event: "web", device: device.id, url: server.url });
+      lines.push(`${device.id} ${server.url}`);
+    }
+    if (devices.length > 1) {
+      const file = path.join(options.dataDir, "status-pages.txt");
+      mkdirSync(options.dataDir, { recursive: true });
+      writeFileSync(file, lines.join("\n") + "\n");
+      reporter.emit({ event: "web-list", devices: devices.length, file });
+    }
   }
 
   timers.push(setInterval(() => reporter.status(status()), 100));

@@ -16,6 +16,9 @@ import { openFlashFileStore } from "../flash-file";
 import { createNodeSensor } from "../sensors";
 import type { SimEvent } from "./events";
 import { PowerDomain } from "./power";
+import { FIRMWARE_VERSION } from "../../../app/version";
+import { StatusPage } from "../../../web/status-page";
+import { errorResponse, type BodySource, type WebRequest, type WebResponse } from "../../../web/request";
 
 export interface SimDeviceSpec {
   /** Flat firmware config keys of this device (parsed by the firmware's parseConfig inside Device). */
@@ -32,6 +35,8 @@ export interface SimDeviceSpec {
   emit(event: SimEvent): void;
   /** Called once when `samples` readings were taken and every queued message is delivered. */
   onFinished(device: SimDevice): void;
+  /** The gzipped status page, when this device serves one (each boot builds its StatusPage over its own firmware). */
+  webPage?: BodySource;
 }
 
 /** What lives only in RAM during one boot; a power cut throws all of it away. */
@@ -42,6 +47,8 @@ interface Boot {
   readonly device: Device;
   /** Readings carried by each queued telemetry message, by the client's message id. */
   readonly readings: Map<number, number>;
+  /** The status page of this boot (its recent-samples ring is RAM: a power cut empties it, as on the board). */
+  readonly statusPage?: StatusPage;
   connected: boolean;
 }
 
@@ -160,7 +167,10 @@ export class SimDevice {
       },
     );
     const { device, client } = firmware;
-    boot = { domain, store, client, device, readings, connected: false };
+    const statusPage = this.spec.webPage
+      ? new StatusPage({ firmware, page: this.spec.webPage, password: device.config.web_password, extras: { version: FIRMWARE_VERSION }, logger })
+      : undefined;
+    boot = { domain, store, client, device, readings, statusPage, connected: false };
     this.current = boot;
     this.id = device.deviceId;
     const stats = device.sampler.stats();
@@ -176,6 +186,12 @@ export class SimDevice {
     if (!this.samplingDone) device.start();
     client.start();
     this.checkTarget();
+  }
+
+  /** Answers a status page request with the current boot's page (503 while powered off). */
+  handleWeb(request: WebRequest): WebResponse {
+    const page = this.current?.statusPage;
+    return page ? page.handle(request) : errorResponse(503, "the device is powered off");
   }
 
   /** Settings changed by command live in the data dir and win over options, --config and the board: say which, once per run. */

@@ -1,4 +1,4 @@
-// Moddable base modules: time, timer, modules, Resource, instrumentation, preference, mc/config.
+// Moddable base modules: time, timer, modules, Resource, instrumentation, preference, mc/config, crypt.
 
 declare module "time" {
   const Time: {
@@ -65,4 +65,14 @@ declare module "mc/config" {
   /** The manifest's `config` merged with mcconfig's key=value arguments; deep-frozen. */
   const config: Readonly<Record<string, unknown>>;
   export default config;
+}
+
+declare module "crypt" {
+  /** Message digests (modules/crypt/digest); close() returns the digest and ends it. */
+  export class Digest {
+    constructor(type: "MD5" | "SHA1" | "SHA224" | "SHA256" | "SHA384" | "SHA512");
+    write(message: string | ArrayBuffer): void;
+    close(): ArrayBuffer;
+    reset(): void;
+  }
 }

@@ -2,29 +2,16 @@
 // the platform: the forged chain of issue 10, leaf-only brokers, intermediates, pins, host names, dates, bad DER.
 import { createHash, X509Certificate } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkPeerChain, hostMatches, parseIpAddress, type PeerCheckPorts, type PeerPolicy } from "../../src/tls/peer-check";
+import { checkPeerChain, hostMatches, parseIpAddress, type PeerPolicy } from "../../src/tls/peer-check";
 import { parsePins } from "../../src/tls/pins";
 import { CertificateFormatError, parseCertificate, toHex } from "../../src/tls/x509";
 import { makeAttackPki, type AttackPki } from "./attack-pki";
 import { findOpenssl } from "./certs";
+import { nodePorts } from "./node-ports";
 
 const CI = process.env.CI === "true" || process.env.CI === "1";
 const skip = !CI && findOpenssl() === undefined;
 if (skip) console.warn("\n*** openssl not found: SKIPPING the certificate check tests (under CI=true this is a failure) ***\n");
-
-/** Node's crypto as the platform; `anchors` are the trusted DER certificates. */
-export function nodePorts(anchors: readonly Uint8Array[]): PeerCheckPorts & { signatureChecks: number } {
-  const ports = {
-    signatureChecks: 0,
-    sha256: (bytes: Uint8Array) => new Uint8Array(createHash("sha256").update(bytes).digest()),
-    verifySignature(issuer: Uint8Array, subject: Uint8Array) {
-      ports.signatureChecks++;
-      return new X509Certificate(subject).verify(new X509Certificate(issuer).publicKey);
-    },
-    trustAnchorsFor: () => anchors,
-  };
-  return ports;
-}
 
 for (const kind of ["ec", "rsa"] as const) {
   describe.skipIf(skip)(`broker certificate check (${kind.toUpperCase()} keys)`, () => {

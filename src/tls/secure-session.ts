@@ -5,7 +5,11 @@
 // on the session: a close_notify from the server, or the protocol_version alert it records itself when the server
 // hello is older than `protocolVersion`. SecureSocket then reports "connected" in all three, and its records go
 // out with no cipher when none was agreed. So "open" here means: no alert, both directions' ciphers set up, the
-// Finished step passed (it deletes `certificateManager`), and the broker's chain passed OUR check.
+// Finished step passed (it deletes `certificateManager`), the broker's chain passed OUR check, and the key
+// exchange was RSA key transport. The SDK's (EC)DHE key exchange skips the server's signature when the broker
+// says its hash or signature algorithm is "none"/"anonymous" (ssl_handshake.js serverKeyExchange), so with it
+// anyone holding the broker's public certificate could complete the handshake; with RSA the premaster secret is
+// encrypted to the leaf's key and only its holder can finish.
 import { TransportError } from "../errors";
 
 /** The fields of the SDK's SSLSession (session_original.js) this module reads; all optional because it is foreign. */
@@ -15,7 +19,11 @@ interface SessionFields {
   serverCipher?: unknown;
   certificateManager?: unknown;
   connectionEnd?: unknown;
+  chosenCipher?: unknown;
 }
+
+/** ssl_constants.js `RSA`: the keyExchangeAlgorithm of the suites whose premaster secret is encrypted to the leaf's key. */
+export const SDK_KEY_EXCHANGE_RSA = 0;
 
 export type HandshakeVerdict = { readonly open: true } | { readonly open: false; readonly error: TransportError };
 
@@ -74,6 +82,10 @@ export function handshakeVerdict(session: unknown, chainAccepted: boolean, endpo
     return refuse("tls", "the handshake ended with no cipher agreed; nothing would be encrypted");
   }
   if ("certificateManager" in s) return refuse("tls", "the handshake ended before the broker's Finished message was checked");
+  const exchange = typeof s.chosenCipher === "object" && s.chosenCipher !== null ? (s.chosenCipher as { keyExchangeAlgorithm?: unknown }).keyExchangeAlgorithm : undefined;
+  if (exchange !== SDK_KEY_EXCHANGE_RSA) {
+    return refuse("tls", "the broker chose an ephemeral (EC)DHE key exchange, whose signature the SDK does not reliably check; the build must offer RSA key exchange only (manifest config tls.ECDHE_RSA and tls.DHE_RSA false, see docs/tls.md)");
+  }
   if (!chainAccepted) return refuse("certificate", "the broker's certificate chain was never checked by the device");
   return { open: true };
 }

@@ -15,6 +15,7 @@ export class FakeSession {
   clientCipher: object | null = null;
   serverCipher: object | null = null;
   connectionEnd = false;
+  chosenCipher: { keyExchangeAlgorithm: number } | undefined = undefined;
   certificateManager?: { verify(certs: Uint8Array[], options: unknown): boolean; _verify(spki: unknown, x509: unknown): boolean };
   /** What the SDK's own (flawed) chain check answers: true, as it did for the forged chain of issue 10. */
   sdkVerifyAnswer = true;
@@ -138,9 +139,11 @@ export class FakeSecureSocket implements RawSocket {
       throw new Error(`alert: 2, ${description}`);
     }, "readable");
   }
-  /** ChangeCipherSpec both ways and Finished: ciphers set, certificateManager deleted, handshake done. */
-  finish(options: { ciphers?: boolean } = {}): void {
+  /** ChangeCipherSpec both ways and Finished (after a ServerHello that chose a suite with `keyExchange`): ciphers set, certificateManager deleted, handshake done. */
+  finish(options: { ciphers?: boolean; keyExchange?: number } = {}): void {
     this.#deliver(() => {
+      // ssl_constants.js: RSA 0, DHE_RSA 2, ECDHE_RSA 6 (the server hello chose the suite).
+      this.session.chosenCipher = { keyExchangeAlgorithm: options.keyExchange ?? 0 };
       if (options.ciphers !== false) {
         this.session.clientCipher = {};
         this.session.serverCipher = {};

@@ -132,6 +132,19 @@ describe.skipIf(skip)("Moddable TLS link over the SDK's SecureSocket (fakes writ
     expect(onlyClose(seen).message).toMatch(/no cipher agreed/);
   });
 
+  it("refuses an (EC)DHE key exchange, whose signature the SDK may skip: anyone with the public certificate could finish it", () => {
+    for (const keyExchange of [6, 2]) {
+      const sdk = fakeSdk();
+      const { transport, seen, socket } = open(sdk, peerCheck);
+      socket().tcpConnected();
+      socket().certificate([pki.broker.der, pki.ca.der]); // the genuine chain: public, so it proves nothing alone
+      socket().finish({ keyExchange });
+      expect(seen.connects).toBe(0);
+      expect(transport.write(CONNECT)).toBe(0);
+      expect(onlyClose(seen)).toMatchObject({ failure: "tls", permanent: true, message: expect.stringMatching(/RSA key exchange only/) });
+    }
+  });
+
   it("names a fatal alert from the broker, and a TCP failure before the handshake as TCP", () => {
     const sdk = fakeSdk();
     const alerted = open(sdk, peerCheck);

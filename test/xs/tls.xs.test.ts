@@ -74,5 +74,6 @@ describe.skipIf(binary === undefined || findOpenssl() === undefined)("XS engine 
     expect(reply.oldHello).toMatch(/^tls: .*older than 1\.2/);
     expect(reply.noCipher).toMatch(/^tls: .*no cipher agreed/);
     expect(reply.unchecked).toMatch(/^certificate: .*never checked/);
+    expect(reply.ecdhe).toMatch(/^tls: .*RSA key exchange only/);
   });
 });

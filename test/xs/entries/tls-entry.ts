@@ -70,8 +70,9 @@ function sessions(): unknown {
     closeNotify: verdict({ alert: { level: 1, description: 0 }, clientCipher: null, serverCipher: null, certificateManager: {} }, false),
     oldHello: verdict({ alert: { level: 2, description: 70 }, clientCipher: null, serverCipher: null, certificateManager: {} }, false),
     noCipher: verdict({ alert: undefined, clientCipher: null, serverCipher: null }, true),
-    unchecked: verdict({ alert: undefined, clientCipher: {}, serverCipher: {} }, false),
-    good: verdict({ alert: undefined, clientCipher: {}, serverCipher: {} }, true),
+    unchecked: verdict({ alert: undefined, clientCipher: {}, serverCipher: {}, chosenCipher: { keyExchangeAlgorithm: 0 } }, false),
+    ecdhe: verdict({ alert: undefined, clientCipher: {}, serverCipher: {}, chosenCipher: { keyExchangeAlgorithm: 6 } }, true),
+    good: verdict({ alert: undefined, clientCipher: {}, serverCipher: {}, chosenCipher: { keyExchangeAlgorithm: 0 } }, true),
     frozenManager: interceptChainCheck({ certificateManager: Object.freeze(new CertificateManager()) }, () => true),
   };
 }

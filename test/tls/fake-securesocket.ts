@@ -52,6 +52,9 @@ export class FakeSecureSocket implements RawSocket {
   written: Uint8Array[] = [];
   #pending: Uint8Array | undefined;
   callbacksAfterClose: unknown[] = [];
+  /** close() was called by the adapter while a socket callback was running: what crashed mcsim's lin Socket. */
+  closedInsideCallback = false;
+  #depth = 0;
 
   constructor(dictionary: { host: string; port: number; secure: Record<string, unknown> }) {
     this.host = dictionary.host;
@@ -72,6 +75,10 @@ export class FakeSecureSocket implements RawSocket {
     return 0;
   }
   close(): void {
+    if (this.#depth > 0) this.closedInsideCallback = true;
+    this.#closeSelf();
+  }
+  #closeSelf(): void {
     this.closing = true;
     this.closed = true;
     delete this.ssl;
@@ -80,15 +87,20 @@ export class FakeSecureSocket implements RawSocket {
   /** securesocket.js's socket callback: runs `step` as messageHandler would, then reports `closing`. */
   #deliver(step: () => void, path: "readable" | "writable"): void {
     if (this.closing) return;
+    this.#depth++;
     try {
-      step();
-    } catch {
-      this.closing = -2;
-    }
-    if (this.closing) {
-      if (path === "readable" && this.closing === true) return; // securesocket.js returns early from its read loop
-      this.#callback(this.closing as number);
-      this.close();
+      try {
+        step();
+      } catch {
+        this.closing = -2;
+      }
+      if (this.closing) {
+        if (path === "readable" && this.closing === true) return; // securesocket.js returns early from its read loop
+        this.#callback(this.closing as number);
+        this.#closeSelf(); // securesocket.js closes itself after reporting
+      }
+    } finally {
+      this.#depth--;
     }
   }
 

@@ -75,7 +75,7 @@ export async function startChainServer(certChainPem: string, keyPem: string, por
     socket.once("close", () => sockets.delete(socket));
     const data: Buffer[] = [];
     received.push(data);
-    log?.("handshake completed with the forged chain");
+    log?.(`handshake completed (${socket.getCipher().name})`);
     socket.on("data", (chunk) => {
       data.push(chunk);
       log?.(`application data: ${chunk.length} bytes: ${JSON.stringify(chunk.toString("latin1"))}`);

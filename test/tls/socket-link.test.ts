@@ -81,6 +81,9 @@ describe.skipIf(skip)("Moddable TLS link over the SDK's SecureSocket (fakes writ
     expect(seen.connects).toBe(0);
     expect(transport.write(CONNECT)).toBe(0);
     expect(socket().written).toEqual([]);
+    // Closed on the next turn, not inside the SDK's callback (the lin Socket crashes on a GC in between).
+    expect(socket().closed).toBe(false);
+    sdk.runLater();
     expect(socket().closed).toBe(true);
     const error = onlyClose(seen);
     expect(error).toMatchObject({ failure: "tls", permanent: true });
@@ -165,9 +168,9 @@ describe.skipIf(skip)("Moddable TLS link over the SDK's SecureSocket (fakes writ
   it("refuses TLS outright when there is no chain check to install (no peerCheck, or a session of another shape)", () => {
     const sdk = fakeSdk();
     const noCheck = open(sdk, undefined);
-    expect(noCheck.socket().closed).toBe(true);
     expect(noCheck.seen.closes).toEqual([]); // reported on a later turn, never from inside the factory call
     sdk.runLater();
+    expect(noCheck.socket().closed).toBe(true);
     expect(onlyClose(noCheck.seen)).toMatchObject({ failure: "tls", permanent: true });
 
     const sdk2 = fakeSdk();
@@ -180,6 +183,25 @@ describe.skipIf(skip)("Moddable TLS link over the SDK's SecureSocket (fakes writ
     const shapeless = open(sdk2, peerCheck);
     sdk2.runLater();
     expect(onlyClose(shapeless.seen).message).toMatch(/cannot check the broker's certificate/);
+  });
+
+  it("never closes the SDK socket from inside one of its callbacks (mcsim's lin Socket crashed on the forged chain)", () => {
+    const sdk = fakeSdk();
+    const runs = [
+      (s: FakeSecureSocket) => s.closeNotify(),
+      (s: FakeSecureSocket) => s.oldServerHello(),
+      (s: FakeSecureSocket) => s.certificate([pki.attacker.der, pki.broker.der]),
+      (s: FakeSecureSocket) => s.socketMessage(-1),
+    ];
+    for (const run of runs) {
+      const { seen, socket } = open(sdk, peerCheck);
+      socket().tcpConnected();
+      run(socket());
+      expect(seen.closes).toHaveLength(1);
+      sdk.runLater();
+      expect(socket().closed).toBe(true);
+      expect(socket().closedInsideCallback).toBe(false);
+    }
   });
 
   it("reports a lost link after opening as transient, and nothing after its own close()", () => {

@@ -129,7 +129,7 @@ class SocketLink implements Transport {
     const socket = this.#socket;
     this.#socket = undefined;
     this.#connected = false;
-    socket?.close();
+    if (socket !== undefined) this.#release(socket);
     this.#cancelFailure = this.#sdk.later(() => {
       this.#cancelFailure = undefined;
       this.#handlers.onClose(error);
@@ -143,14 +143,31 @@ class SocketLink implements Transport {
     this.#cancelFailure?.();
     this.#cancelFailure = undefined;
     // No callback follows our own close(): the caller already knows.
-    socket?.close();
+    if (socket !== undefined) this.#release(socket);
+  }
+
+  /**
+   * Closes `socket` on a later turn, holding it until then. The SDK's lin Socket (modules/network/socket/lin/
+   * modSocket.c) lets its JS object be collected as soon as close() runs (xsForget), yet still reads it when
+   * the callback that called close() returns (socketDownUseCount): a GC in between, which a refused TLS
+   * handshake's error reporting triggered, crashed mcsim (SIGSEGV in fxGetHostDestructor). We may be inside such a
+   * callback here (a verdict, or the client reacting to data), so the close waits for the next turn.
+   */
+  #release(socket: RawSocket): void {
+    this.#sdk.later(() => {
+      try {
+        socket.close();
+      } catch {
+        // Already closed by the SDK (a disconnect destroys the socket; SecureSocket closes itself on an error).
+      }
+    });
   }
 
   /** Drops the socket and reports `error` now (from inside a socket callback, never from a call of ours). */
   #drop(socket: RawSocket, error: TransportError): void {
     this.#socket = undefined;
     this.#connected = false;
-    socket.close();
+    this.#release(socket);
     this.#handlers.onClose(error);
   }
 

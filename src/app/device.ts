@@ -12,6 +12,7 @@ import { runCommand, commandName } from "../sampler/commands";
 import { deviceTopics, type DeviceTopics, STATUS_ONLINE } from "../config/device-topics";
 import { discoveryMessages } from "../sampler/discovery";
 import { encodeHealth, healthReport } from "../sampler/health";
+import { BOOT_KEY, readCounter } from "../sampler/persist";
 import { Sampler, type WallClock } from "../sampler/sampler";
 import { encodeUtf8 } from "../mqtt/utf8";
 
@@ -25,8 +26,8 @@ export interface DevicePlatform {
   logger?: Logger;
   /** Device id used when config.device_id is "" (the Wi-Fi MAC without separators on device). */
   defaultDeviceId: string;
-  /** Opens one board sensor: an SDK driver on device, a simulated one on the desktop. */
-  createSensor(spec: BoardSensor, board: Board, config: FirmwareConfig): Sensor;
+  /** Opens one board sensor: an SDK driver on device, a simulated one on the desktop (seeded per boot: `boot` is this boot's counter). */
+  createSensor(spec: BoardSensor, board: Board, config: FirmwareConfig, boot: number): Sensor;
   /** The MQTT client, or a factory given the options this device needs. */
   publisher: Publisher | ((options: ClientOptions) => Publisher);
 }
@@ -62,7 +63,9 @@ export class Device {
     this.clientOptions = clientOptionsFromConfig(this.config, this.deviceId);
     this.publisher = typeof platform.publisher === "function" ? platform.publisher(this.clientOptions) : platform.publisher;
     const sensors: { [id: string]: Sensor } = {};
-    for (const spec of this.board.sensors) sensors[spec.id] = platform.createSensor(spec, this.board, this.config);
+    // The boot the Sampler is about to count (it reads and commits the counter itself, below).
+    const boot = readCounter(platform.store, BOOT_KEY) + 1;
+    for (const spec of this.board.sensors) sensors[spec.id] = platform.createSensor(spec, this.board, this.config, boot);
     this.sampler = new Sampler(
       { clock: platform.clock, store: platform.store, publisher: this.publisher, wallClock: platform.wallClock, logger: platform.logger },
       { config: this.config, board: this.board, topics: this.topics, sensors },
@@ -111,7 +114,7 @@ export class Device {
   }
 
   publishHealth(): void {
-    this.safePublish(this.topics.status, encodeHealth(healthReport(this.sampler, this.publisher, this.platform.freeHeap)), false);
+    this.safePublish(this.topics.health, encodeHealth(healthReport(this.sampler, this.publisher, this.platform.freeHeap)), false);
   }
 
   stop(): void {

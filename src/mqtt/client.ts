@@ -10,6 +10,7 @@ import { encode, encodedLength, encodeInto, PacketDecoder } from "./codec";
 import { ConnectReturnCode, PacketType, SUBACK_FAILURE, packetName, type QoS } from "./constants";
 import type { ConnackPacket, Packet, PublishPacket, SubackPacket } from "./packets";
 import { Session } from "./session";
+import { TopicCache } from "./topic-cache";
 import { topicMatches, validateTopicFilter, validateTopicName } from "./topics";
 import { encodeUtf8 } from "./utf8";
 
@@ -68,6 +69,8 @@ export class MqttClient implements Publisher {
   readonly counters: ClientCounters = { sent: 0, acked: 0, retried: 0, queued: 0, dropped: 0, reconnects: 0, received: 0, protocolErrors: 0 };
   private readonly options: ResolvedOptions;
   private readonly session: Session;
+  /** Publish topics checked and encoded once each (see TopicCache). */
+  private readonly topics = new TopicCache();
   private readonly backoff: Backoff;
   private readonly handlers = new Map<string, { qos: QoS; handler: MessageHandler }>();
   private readonly enqueuedAt = new Map<number, number>();
@@ -106,11 +109,17 @@ export class MqttClient implements Publisher {
   /** Queues a message durably and returns its id (see onDelivered). Throws ProtocolError for a bad topic, QueueFullError when refused. */
   publish(topic: string, payload: Uint8Array | string, options: PublishOptions = {}): number {
     if (this.currentState === "ended") throw new Error(`publish to "${topic}" after end(): create a new client`);
-    validateTopicName(topic);
+    const topicBytes = this.topics.bytes(topic);
     const qos = options.qos ?? 0;
     if (qos !== 0 && qos !== 1 && qos !== 2) throw new ProtocolError("PUBLISH", `QoS must be 0, 1 or 2, got ${qos}`, "[MQTT-3.3.1-4]");
+    const link = this.link;
+    if (qos === 0 && link?.ready && link.pending.length === 0 && !this.session.hasQueued()) {
+      // At most once, nothing queued ahead of it and a link taking bytes: it is written before publish() returns,
+      // so it needs no stored record (and its payload no copy: the encoder copies it into the packet).
+      return this.publishNow(topic, topicBytes, typeof payload === "string" ? encodeUtf8(payload) : payload, options.retain ?? false);
+    }
     const bytes = typeof payload === "string" ? encodeUtf8(payload) : payload.slice();
-    const { message, dropped } = this.session.enqueue(topic, bytes, qos, options.retain ?? false, options.evict ?? true);
+    const { message, dropped } = this.session.enqueue(topic, topicBytes, bytes, qos, options.retain ?? false, options.evict ?? true);
     this.enqueuedAt.set(message.messageId, this.deps.clock.now());
     this.counters.queued++;
     for (const victim of dropped) {
@@ -121,6 +130,16 @@ export class MqttClient implements Publisher {
     this.pump();
     this.endTurn();
     return message.messageId;
+  }
+
+  private publishNow(topic: string, topicBytes: Uint8Array, payload: Uint8Array, retain: boolean): number {
+    const messageId = this.session.allocateMessageId();
+    this.counters.queued++;
+    this.counters.sent++;
+    this.stage({ type: PacketType.PUBLISH, topic, topicBytes, payload, qos: 0, retain, dup: false });
+    this.defer(() => this.on.onDelivered?.({ messageId, topic, qos: 0 }));
+    this.endTurn();
+    return messageId;
   }
 
   /** Subscribes `filter` (now if connected, else on connect) and routes matching messages to `handler`. */
@@ -695,6 +714,7 @@ function assertNever(value: never): never {
 
 function resolveOptions(options: ClientOptions): ResolvedOptions {
   if (typeof options.clientId !== "string") throw new ConfigError("clientId", "must be a string");
+  if (options.clientId === "" && options.cleanSession !== true) throw new ConfigError("clientId", "must not be empty with a persistent session (cleanSession false) [MQTT-3.1.3-7]");
   const resolved = { ...CLIENT_DEFAULTS, ...stripUndefined(options) } as ResolvedOptions;
   const positive = ["connectTimeoutMs", "ackTimeoutMs", "pingTimeoutMs", "maxInflight", "queueMaxMessages", "queueMaxBytes", "backoffBaseMs", "backoffCapMs", "maxPacketSize", "endTimeoutMs"] as const;
   for (const key of positive) {

@@ -71,6 +71,8 @@ function bodyLength(packet: Packet): number {
     case PacketType.CONNECT: {
       checkUint16(packet.keepAlive, name, "keepAlive");
       let length = 10 + stringLength(packet.clientId, name, "client id");
+      // A client must never ask for a persistent session without an id the broker could keep it under.
+      if (packet.clientId === "" && !packet.cleanSession) throw new ProtocolError(name, "an empty client id needs clean session 1", "[MQTT-3.1.3-7]");
       if (packet.will) {
         checkQos(packet.will.qos, name);
         length += 2 + validateTopicName(packet.will.topic, name) + binaryLength(packet.will.payload, name, "will payload");
@@ -93,7 +95,7 @@ function bodyLength(packet: Packet): number {
       }
       return 2;
     case PacketType.PUBLISH: {
-      const topicLength = validateTopicName(packet.topic, name);
+      const topicLength = packet.topicBytes ? packet.topicBytes.length : validateTopicName(packet.topic, name);
       checkQos(packet.qos, name);
       if (packet.qos > 0) checkPacketId(packet.packetId, name);
       else if (packet.dup) throw new ProtocolError(name, "DUP must be 0 for QoS 0", "[MQTT-3.3.1-2]");
@@ -108,6 +110,8 @@ function bodyLength(packet: Packet): number {
       return 2;
     case PacketType.SUBSCRIBE: {
       checkPacketId(packet.packetId, name);
+      // Untyped callers (plain JS) get the codec's error, not a TypeError from iterating a non-array.
+      if (!Array.isArray(packet.subscriptions)) throw new ProtocolError(name, "subscriptions must be an array of {topic, qos}", "[MQTT-3.8.3-3]");
       if (packet.subscriptions.length === 0) throw new ProtocolError(name, "needs at least one topic filter", "[MQTT-3.8.3-3]");
       let length = 2;
       for (const sub of packet.subscriptions) {
@@ -123,6 +127,7 @@ function bodyLength(packet: Packet): number {
       return 2 + packet.granted.length;
     case PacketType.UNSUBSCRIBE: {
       checkPacketId(packet.packetId, name);
+      if (!Array.isArray(packet.topics)) throw new ProtocolError(name, "topics must be an array of topic filters", "[MQTT-3.10.3-2]");
       if (packet.topics.length === 0) throw new ProtocolError(name, "needs at least one topic filter", "[MQTT-3.10.3-2]");
       let length = 2;
       for (const topic of packet.topics) {
@@ -148,7 +153,7 @@ function writeBody(packet: Packet, out: Uint8Array, at: number): number {
       out[at + 1] = packet.returnCode;
       return at + 2;
     case PacketType.PUBLISH:
-      at = writeString(out, at, packet.topic);
+      at = packet.topicBytes ? writeBinary(out, at, packet.topicBytes) : writeString(out, at, packet.topic);
       if (packet.qos > 0) at = writeUint16(out, at, packet.packetId as number);
       out.set(packet.payload, at);
       return at + packet.payload.length;

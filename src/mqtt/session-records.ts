@@ -6,7 +6,7 @@ import { StorageError } from "../errors";
 import type { SessionStore } from "../store/session-store";
 import type { QoS } from "./constants";
 import { OutState } from "./qos-flow";
-import { decodeUtf8, utf8Length, writeUtf8 } from "./utf8";
+import { decodeUtf8, encodeUtf8 } from "./utf8";
 
 export const MESSAGE_PREFIX = "o/";
 export const FLIGHT_PREFIX = "f/";
@@ -20,6 +20,8 @@ const RECORD_VERSION = 1;
 export interface OutgoingMessage {
   messageId: number;
   topic: string;
+  /** `topic` as UTF-8, validated: what the record and every PUBLISH of this message carry. */
+  topicBytes: Uint8Array;
   payload: Uint8Array;
   qos: QoS;
   retain: boolean;
@@ -49,13 +51,13 @@ function idOfKey(key: string, prefix: string): number {
 
 /** The message record: what was published. It never changes while the message is stored. */
 export function encodeMessage(message: OutgoingMessage): Uint8Array {
-  const topicLength = utf8Length(message.topic);
+  const topicLength = message.topicBytes.length;
   const bytes = new Uint8Array(4 + topicLength + message.payload.length);
   bytes[0] = RECORD_VERSION;
   bytes[1] = message.qos | (message.retain ? 4 : 0);
   bytes[2] = topicLength >> 8;
   bytes[3] = topicLength & 0xff;
-  writeUtf8(bytes, 4, message.topic);
+  bytes.set(message.topicBytes, 4);
   bytes.set(message.payload, 4 + topicLength);
   return bytes;
 }
@@ -74,6 +76,7 @@ export function decodeMessage(key: string, bytes: Uint8Array): OutgoingMessage {
   return {
     messageId,
     topic: decodeUtf8(bytes, 4, 4 + topicLength, "STORE", "topic"),
+    topicBytes: bytes.slice(4, 4 + topicLength),
     payload: bytes.slice(4 + topicLength),
     qos,
     retain: (bytes[1] & 4) !== 0,
@@ -122,10 +125,7 @@ export interface SessionMeta {
 }
 
 export function encodeJson(value: unknown): Uint8Array {
-  const text = JSON.stringify(value);
-  const bytes = new Uint8Array(utf8Length(text));
-  writeUtf8(bytes, 0, text);
-  return bytes;
+  return encodeUtf8(JSON.stringify(value));
 }
 
 export function decodeJson(key: string, bytes: Uint8Array): unknown {

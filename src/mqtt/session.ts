@@ -11,7 +11,6 @@ import {
   INCOMING_QOS2_KEY, META_KEY, SUBSCRIPTIONS_KEY, decodeIds, decodeJson, decodeMeta, encodeFlight, encodeIds, encodeJson, encodeMeta,
   encodeMessage, flightKey, messageKey, readStoredMessages, type OutgoingMessage,
 } from "./session-records";
-import { utf8Length } from "./utf8";
 
 /** Incoming QoS 2 messages a broker may leave awaiting PUBREL (brokers keep far fewer in flight: mosquitto 20). */
 export const MAX_INCOMING_QOS2 = 256;
@@ -88,8 +87,8 @@ export class Session {
    * Adds a message at the end of the queue. When the queue is full, the drop policy picks victims among
    * messages not yet in flight (those are bounded by the window and may already be at the broker).
    */
-  enqueue(topic: string, payload: Uint8Array, qos: QoS, retain: boolean, evict = true): { message: OutgoingMessage; dropped: OutgoingMessage[] } {
-    const size = messageSize(topic, payload);
+  enqueue(topic: string, topicBytes: Uint8Array, payload: Uint8Array, qos: QoS, retain: boolean, evict = true): { message: OutgoingMessage; dropped: OutgoingMessage[] } {
+    const size = topicBytes.length + payload.length;
     if (size > this.limits.queueMaxBytes) {
       throw new QueueFullError(`a message of ${size} bytes can never fit the queue limit of ${this.limits.queueMaxBytes} bytes (queueMaxBytes)`);
     }
@@ -103,11 +102,26 @@ export class Session {
       this.remove(victim);
       dropped.push(victim);
     }
-    const message: OutgoingMessage = { messageId: this.nextMessageId++, topic, payload, qos, retain, state: OutState.Queued, packetId: 0 };
+    const message: OutgoingMessage = { messageId: this.nextMessageId++, topic, topicBytes, payload, qos, retain, state: OutState.Queued, packetId: 0 };
     this.track(message);
     this.store.put(messageKey(message.messageId), encodeMessage(message));
     this.persistMeta();
     return { message, dropped };
+  }
+
+  /** True while any message waits to be sent for the first time (in flight ones do not count). */
+  hasQueued(): boolean {
+    while (this.head < this.queue.length && !this.messages.has(this.queue[this.head].messageId)) this.head++;
+    return this.head < this.queue.length;
+  }
+
+  /**
+   * An id for a QoS 0 message written at once, without a stored record. It is not persisted by itself: ids only need
+   * to be unique among the messages of one run and increasing among stored ones, and the next stored message's commit
+   * persists the counter.
+   */
+  allocateMessageId(): number {
+    return this.nextMessageId++;
   }
 
   /** The next message that may go out now, in order: the oldest queued one, if the window allows it. */
@@ -120,7 +134,7 @@ export class Session {
 
   /** Records the first transmission of `message` in this session and returns the PUBLISH to write. */
   send(message: OutgoingMessage, reservedIds: (id: number) => boolean): PublishPacket {
-    const packet: PublishPacket = { type: PacketType.PUBLISH, topic: message.topic, payload: message.payload, qos: message.qos, retain: message.retain, dup: false };
+    const packet: PublishPacket = { type: PacketType.PUBLISH, topic: message.topic, topicBytes: message.topicBytes, payload: message.payload, qos: message.qos, retain: message.retain, dup: false };
     if (this.queue[this.head] === message) this.advanceHead();
     if (message.qos === 0) {
       this.remove(message); // at most once: gone from the session once handed to the link
@@ -189,7 +203,7 @@ export class Session {
       if (message.state === OutState.AwaitPubcomp) {
         resend.push({ type: PacketType.PUBREL, packetId: message.packetId });
       } else if (message.state !== OutState.Queued) {
-        resend.push({ type: PacketType.PUBLISH, topic: message.topic, payload: message.payload, qos: message.qos, retain: message.retain, dup: true, packetId: message.packetId });
+        resend.push({ type: PacketType.PUBLISH, topic: message.topic, topicBytes: message.topicBytes, payload: message.payload, qos: message.qos, retain: message.retain, dup: true, packetId: message.packetId });
       }
     }
     return resend;
@@ -258,7 +272,7 @@ export class Session {
   private track(message: OutgoingMessage): void {
     this.messages.set(message.messageId, message);
     if (message.state === OutState.Queued) this.queue.push(message);
-    this.storedBytes += messageSize(message.topic, message.payload);
+    this.storedBytes += messageSize(message);
     if (message.state !== OutState.Queued) {
       this.byPacketId.set(message.packetId, message);
       this.inflight++;
@@ -267,7 +281,7 @@ export class Session {
 
   private remove(message: OutgoingMessage): void {
     if (!this.messages.delete(message.messageId)) return;
-    this.storedBytes -= messageSize(message.topic, message.payload);
+    this.storedBytes -= messageSize(message);
     if (message.state !== OutState.Queued) {
       this.byPacketId.delete(message.packetId);
       this.inflight--;
@@ -286,6 +300,6 @@ export class Session {
   }
 }
 
-function messageSize(topic: string, payload: Uint8Array): number {
-  return utf8Length(topic) + payload.length;
+function messageSize(message: OutgoingMessage): number {
+  return message.topicBytes.length + message.payload.length;
 }

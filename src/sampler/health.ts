@@ -1,4 +1,5 @@
-// Health telemetry on the status topic (not retained): queue, drops, reconnects, heap, sensor failures, seq.
+// Health telemetry on its own topic, <prefix>/<id>/health (not retained): queue, drops, reconnects, heap, sensor failures, seq.
+// Not on the status topic: that one carries only the retained online/offline that Home Assistant reads as availability.
 //
 // Example: {"boot":3,"up":3600000,"seq":4711,"sync":true,"q":2,"qb":310,"age":1200,"drop":0,"pubfail":0,
 //           "rc":1,"pend":4,"heap":81234,"fail":{"env":0}}

@@ -511,7 +511,8 @@ export class Sampler {
       this.sendPending(state, state.pending.length);
       return;
     }
-    const { batch_max, batch_window_ms } = this.options.config;
+    const batch_max = this.options.config.batch_max;
+    const batch_window_ms = this.batchWindowMs();
     if (this.holdForSync()) return;
     if (state.pending.length >= batch_max) this.sendPending(state, state.pending.length - (state.pending.length % batch_max));
     if (state.pending.length === 0) return;
@@ -530,6 +531,15 @@ export class Sampler {
         if (this.online && !this.holdForSync()) this.sendPending(state, state.pending.length);
       }, Math.max(0, due - this.uptime()));
     }
+  }
+
+  /**
+   * How long a batch may wait while online. With Home Assistant discovery on, 0: its value_template reads only
+   * the last reading of a message, so each reading goes out as it is taken; readings queued offline still go
+   * out as full batches (Home Assistant then sees the last of each).
+   */
+  private batchWindowMs(): number {
+    return this.options.config.ha_discovery ? 0 : this.options.config.batch_window_ms;
   }
 
   /** True while the wall clock is unset and fewer than presync_max readings are held for stamping. */

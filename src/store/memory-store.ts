@@ -20,9 +20,10 @@ export class MemoryStore extends StagedStore {
   }
 
   protected override persist(ops: readonly StagedOp[]): void {
-    for (const [key, value] of ops) {
-      if (value === null) this.committed.delete(key);
-      else this.committed.set(key, value);
+    for (let i = 0; i < ops.length; i++) {
+      const value = ops[i][1];
+      if (value === null) this.committed.delete(ops[i][0]);
+      else this.committed.set(ops[i][0], value);
     }
   }
 }

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { PacketType } from "../../src/mqtt/constants";
 import { MqttClient } from "../../src/mqtt/client";
-import { ConnectionRefusedError, QueueFullError, StorageError } from "../../src/errors";
+import { ConfigError, ConnectionRefusedError, QueueFullError, StorageError } from "../../src/errors";
 import { MemoryStore } from "../../src/store/memory-store";
 import { messageKey } from "../../src/mqtt/session-records";
 import { FakeClock } from "../support/fake-clock";
@@ -350,6 +350,14 @@ it("rejects nonsensical options with the option's name", () => {
   expect(() => new MqttClient({ clientId: "x", maxInflight: 0 }, deps)).toThrow(/maxInflight/);
   expect(() => new MqttClient({ clientId: "x", maxInflight: 10, queueMaxMessages: 5 }, deps)).toThrow(/queueMaxMessages/);
   expect(() => new MqttClient({ clientId: "x", keepAliveSeconds: 70000 }, deps)).toThrow(/keepAliveSeconds/);
+});
+
+it("an empty client id with a persistent session is refused when the client is built [MQTT-3.1.3-7]; with cleanSession it is allowed", () => {
+  const broker = new ScriptedBroker();
+  const deps = { transport: broker.transport, clock: new FakeClock(), store: new MemoryStore(), random: () => 0.5 };
+  expect(() => new MqttClient({ clientId: "" }, deps)).toThrow(ConfigError);
+  expect(() => new MqttClient({ clientId: "", cleanSession: false }, deps)).toThrow("[MQTT-3.1.3-7]");
+  expect(() => new MqttClient({ clientId: "", cleanSession: true }, deps)).not.toThrow();
 });
 
 it("a broker trickling bytes of a packet that never completes does not hold off the keepalive timeout", () => {

@@ -10,7 +10,7 @@ import { createModdableSensor } from "./sensors";
 import { defaultDeviceId, freeHeapBytes } from "./system";
 import { parsePins } from "../../tls/pins";
 import { createDevicePeerCheck } from "./tls-check";
-import { createSocketTransportFactory } from "./transport";
+import { createSocketTransportFactory, deviceTlsSdk } from "./transport";
 import { SntpWallClock } from "./wall-clock";
 import { StaticNetwork, WiFiLink, type NetworkEvents } from "./wifi";
 
@@ -82,7 +82,7 @@ export function createModdablePlatform(config: FirmwareConfig, events: PlatformE
       port: brokerPort(config),
       tls: config.mqtt_tls,
       secure: config.mqtt_tls ? { ...TLS_OPTIONS } : undefined,
-      peerCheck: config.mqtt_tls ? createDevicePeerCheck({ host: config.mqtt_host, pins: brokerPins(config), now: () => sntp.now() }) : undefined,
+      peerCheck: config.mqtt_tls ? createDevicePeerCheck({ host: config.mqtt_host, pins: brokerPins(config), now: () => sntp.now() }, deviceTlsSdk) : undefined,
     }),
     random: Math.random,
     wallClock: () => sntp.now(),

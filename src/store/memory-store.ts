@@ -19,6 +19,10 @@ export class MemoryStore extends StagedStore {
     return value === undefined ? new Uint8Array(0) : value.slice();
   }
 
+  protected override restore(): Iterable<string> {
+    return [...this.committed.keys()];
+  }
+
   protected override persist(ops: readonly StagedOp[]): void {
     for (let i = 0; i < ops.length; i++) {
       const value = ops[i][1];

@@ -53,8 +53,28 @@ export abstract class StagedStore implements SessionStore {
   /** The committed value of `key`, which is known to exist; a fresh array the caller may keep. */
   protected abstract readCommitted(key: string): Uint8Array;
 
-  /** Makes `ops` durable all together, or throws (the store then refuses further use: reopen it). */
+  /** Makes `ops` durable all together, or throws (the store then refuses further use until recover()). */
   protected abstract persist(ops: readonly StagedOp[]): void;
+
+  /**
+   * Brings the backend back to a durable state after a failed persist() (finishing or undoing what it began) and
+   * returns the keys it then holds. Throws when it cannot.
+   */
+  protected abstract restore(): Iterable<string>;
+
+  /** See SessionStore.recover: staged changes are dropped; the committed keys are read back from the backend. */
+  recover(): void {
+    if (this.failure === undefined) {
+      this.staged.clear();
+      return;
+    }
+    const names = this.restore();
+    this.committedKeys.clear();
+    for (const name of names) this.committedKeys.add(name);
+    this.sortedKeys = undefined;
+    this.staged.clear();
+    this.failure = undefined;
+  }
 
   get(key: string): Uint8Array | undefined {
     this.checkUsable();

@@ -151,7 +151,7 @@ export async function startRun(options: SimOptions, sink: Reporter): Promise<Run
         const lagging = devices.filter((d) => !d.finished);
         const detail = lagging
           .slice(0, 5)
-          .map((d) => `${d.id}: taken ${d.taken}/${options.samples}, delivered ${d.delivered}, ${d.queued} message(s) queued, ${d.connected ? "connected" : "not connected"}`)
+          .map((d) => `${d.id}: taken ${d.taken}/${options.samples}, delivered ${d.delivered}, ${d.queued} message(s) queued, ${d.connected ? "connected" : d.problem ? `not connected (${d.problem})` : "not connected"}`)
           .join("; ");
         void finish(1, `deadline: ${lagging.length} of ${devices.length} device(s) not done after ${deadline} ms (--deadline-ms): ${detail}${lagging.length > 5 ? "; ..." : ""}`);
       }, deadline) as unknown as ReturnType<typeof setInterval>,

@@ -71,6 +71,11 @@ export class SimDevice {
     return this.current?.connected ?? false;
   }
 
+  /** Why the client is not connected (the last refusal or transport failure since its last CONNACK), if it says. */
+  get problem(): string | undefined {
+    return this.current?.client.problem()?.message;
+  }
+
   /** Readings taken in this run: every seq given since the first boot, whether it waits in an open batch, is queued or was delivered. */
   get taken(): number {
     return this.firstSeq === undefined ? 0 : this.nextSeq - this.firstSeq;

@@ -7,6 +7,7 @@ import { benchFootprint } from "./footprint";
 import { benchMemory } from "./memory";
 import { benchWireBytes } from "./wire-bytes";
 import { benchXsClient } from "./xs-client";
+import { benchXsStack } from "./xs-stack";
 
 /** Add a section here: a name and an async function that prints its own table. */
 const SECTIONS: Record<string, () => Promise<unknown>> = {
@@ -18,6 +19,7 @@ const SECTIONS: Record<string, () => Promise<unknown>> = {
   client: benchClient,
   memory: benchMemory,
   "flash-wear": benchFlashWear,
+  "xs-stack": benchXsStack,
 };
 
 async function main(names: string[]): Promise<void> {

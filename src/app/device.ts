@@ -5,10 +5,11 @@ import { clientOptionsFromConfig } from "../config/client-options";
 import type { FirmwareConfig } from "../config/defaults";
 import { parseConfig } from "../config/parse";
 import type { ClientOptions, DeliveredInfo, Publisher } from "../mqtt/client-api";
+import type { QoS } from "../mqtt/constants";
 import type { Clock, Logger, TimerHandle } from "../ports";
 import type { Sensor } from "../sensors/sensor";
 import type { SessionStore } from "../store/session-store";
-import { runCommand, commandName } from "../sampler/commands";
+import { CommandInbox } from "./command-inbox";
 import { deviceTopics, type DeviceTopics, STATUS_ONLINE } from "../config/device-topics";
 import { discoveryMessages } from "../sampler/discovery";
 import { encodeHealth, healthReport } from "../sampler/health";
@@ -51,6 +52,8 @@ export class Device {
   readonly publisher: Publisher;
   readonly sampler: Sampler;
   private readonly platform: DevicePlatform;
+  /** Commands from the broker: rate-limited, each run in its own turn (see command-inbox). */
+  readonly commands: CommandInbox;
   private healthTimer: TimerHandle | undefined;
   /** The birth (and discovery) found the queue full: sent once a delivery frees room, never at a reading's expense. */
   private announcePending = false;
@@ -77,18 +80,23 @@ export class Device {
       { clock: platform.clock, store: platform.store, publisher: this.publisher, wallClock: platform.wallClock, logger: platform.logger },
       { config: this.config, board: this.board, topics: this.topics, sensors },
     );
+    this.commands = new CommandInbox({
+      clock: platform.clock,
+      sampler: this.sampler,
+      commandPrefix: this.topics.commandPrefix,
+      queueMax: this.config.queue_max,
+      queueDepth: () => this.publisher.queueStats().depth,
+      publishHealth: () => this.publishHealth(),
+      // QoS 0 and evict: false: a reply is never stored for resending and never pushes a reading out of the queue.
+      reply: (text) => this.safePublish(this.topics.reply, text, false, 0),
+      logger: platform.logger,
+    });
   }
 
   /** Subscribes to commands and starts sampling and health telemetry. Call once; the client may connect before or after. */
   start(): void {
-    const prefix = this.topics.commandPrefix;
-    this.publisher.subscribe(this.topics.commandFilter, this.config.mqtt_qos, (message) => {
-      const name = commandName(message, prefix);
-      if (name === undefined) return;
-      const reply = runCommand({ sampler: this.sampler, publishHealth: () => this.publishHealth() }, name, message.payload);
-      if (!reply.ok) this.platform.logger?.warn(`command ${name} refused: ${reply.error}`);
-      this.safePublish(this.topics.reply, JSON.stringify(reply), false);
-    });
+    // On the receive turn the inbox only queues: the command runs in a turn of its own (see command-inbox).
+    this.publisher.subscribe(this.topics.commandFilter, this.config.mqtt_qos, (message) => this.commands.receive(message));
     this.sampler.start();
     this.scheduleHealth();
   }
@@ -128,11 +136,12 @@ export class Device {
   }
 
   publishHealth(): void {
-    this.safePublish(this.topics.health, encodeHealth(healthReport(this.sampler, this.publisher, this.platform.freeHeap)), false);
+    this.safePublish(this.topics.health, encodeHealth(healthReport(this.sampler, this.publisher, this.platform.freeHeap, this.commands.counters)), false);
   }
 
   stop(): void {
     this.sampler.stop();
+    this.commands.stop();
     if (this.healthTimer !== undefined) this.platform.clock.clearTimeout(this.healthTimer);
     this.healthTimer = undefined;
   }
@@ -149,9 +158,9 @@ export class Device {
    * Status, discovery and replies never push queued readings out of a full queue (evict: false): they are refused
    * instead, and the refusal is logged. Returns the queued message's id, or undefined when it was refused.
    */
-  private safePublish(topic: string, payload: string | Uint8Array, retain: boolean): number | undefined {
+  private safePublish(topic: string, payload: string | Uint8Array, retain: boolean, qos: QoS = this.config.mqtt_qos): number | undefined {
     try {
-      return this.publisher.publish(topic, typeof payload === "string" ? encodeUtf8(payload) : payload, { qos: this.config.mqtt_qos, retain, evict: false });
+      return this.publisher.publish(topic, typeof payload === "string" ? encodeUtf8(payload) : payload, { qos, retain, evict: false });
     } catch (error) {
       this.platform.logger?.warn(`publish to ${topic} refused: ${error instanceof Error ? error.message : String(error)}`);
       return undefined;

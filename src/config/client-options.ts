@@ -14,6 +14,7 @@ export function clientOptionsFromConfig(config: FirmwareConfig, deviceId: string
     cleanSession: false,
     keepAliveSeconds: config.mqtt_keepalive,
     queueMaxMessages: config.queue_max,
+    maxPacketSize: config.mqtt_max_packet,
     will: {
       topic: deviceTopics(config.prefix, deviceId).status,
       payload: STATUS_OFFLINE,

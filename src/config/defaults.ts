@@ -24,8 +24,14 @@ export interface FirmwareConfig {
   readonly mqtt_password: string;
   /** Keep-alive in seconds, 0 turns it off (3.1.2.10). */
   readonly mqtt_keepalive: number;
-  /** QoS of telemetry, status and replies. */
+  /** QoS of telemetry and status (command replies always go at QoS 0). */
   readonly mqtt_qos: 0 | 1 | 2;
+  /**
+   * Largest incoming MQTT packet accepted, bytes (the client's maxPacketSize). What we subscribe to (commands, at
+   * most 512 B of payload) needs under 1 KB. On a board the packet is assembled in the XS chunk heap (nodemcu: 78,848
+   * B in all, ~50 KB free when idle): the client's desktop default of 64 KB would not fit, hence 4 KB.
+   */
+  readonly mqtt_max_packet: number;
   /** Device id used in topics and as the MQTT client id; "" means the platform's (the Wi-Fi MAC on device). */
   readonly device_id: string;
   /** First topic level(s) of every device topic. */
@@ -71,6 +77,7 @@ export const CONFIG_DEFAULTS: Readonly<FirmwareConfig> = Object.freeze({
   mqtt_password: "",
   mqtt_keepalive: 60,
   mqtt_qos: 1,
+  mqtt_max_packet: 4096,
   device_id: "",
   prefix: "xsms",
   interval_ms: 10_000,

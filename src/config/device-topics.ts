@@ -10,7 +10,7 @@ export interface DeviceTopics {
   readonly status: string;
   /** Health JSON (not retained; see sampler/health). */
   readonly health: string;
-  /** Filter for commands: <prefix>/<id>/cmd/<name>. */
+  /** Filter for commands: <prefix>/<id>/cmd/+ (one level: cmd/<name>; deeper topics are not commands). */
   readonly commandFilter: string;
   /** Prefix of command topics, ending in "/". */
   readonly commandPrefix: string;
@@ -27,7 +27,7 @@ export function deviceTopics(prefix: string, deviceId: string): DeviceTopics {
     telemetry: `${base}/telemetry`,
     status: `${base}/status`,
     health: `${base}/health`,
-    commandFilter: `${base}/cmd/#`,
+    commandFilter: `${base}/cmd/+`,
     commandPrefix: `${base}/cmd/`,
     reply: `${base}/reply`,
   });

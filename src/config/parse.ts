@@ -92,6 +92,7 @@ const CHECKS: { readonly [K in ConfigKey]: Check } = {
   mqtt_password: secret(128),
   mqtt_keepalive: integer(0, 65535, " of seconds"),
   mqtt_qos: integer(0, 2),
+  mqtt_max_packet: integer(1024, 65_536, " of bytes"),
   device_id: text(64, /^[A-Za-z0-9_-]+$/, "letters, digits, '-' or '_' (it is a topic level and the client id)"),
   prefix: text(64, TOPIC_LEVELS, "topic levels of letters, digits, '.', '-', '_' separated by '/', without wildcards or leading/trailing '/'", false),
   interval_ms: integer(100, 86_400_000, " of ms"),

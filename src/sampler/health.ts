@@ -10,7 +10,8 @@
 //   heap (free heap bytes, only when the platform tells), fail (failed reads per sensor),
 //   ovr (incoming messages over the client's maximum packet size: acknowledged and discarded),
 //   why (only while not connected: the last connection failure and what to do, e.g. a CONNACK refusal; the next
-//   attempt follows in minutes for a failure only a change elsewhere fixes).
+//   attempt follows in minutes for a failure only a change elsewhere fixes),
+//   cmd (commands since boot: ok, err = answered with an error, drop = dropped by the rate limit, retained, or topic).
 import type { Publisher } from "../mqtt/client-api";
 import { encodeUtf8 } from "../mqtt/utf8";
 import type { Sampler } from "./sampler";
@@ -31,12 +32,18 @@ export interface HealthReport {
   fail: { [sensor: string]: number };
   ovr: number;
   why?: string;
+  cmd?: { ok: number; err: number; drop: number };
 }
 
 /** Longest `why` text: our own messages fit; a transport's error text is cut, so health stays small. */
 const WHY_MAX = 160;
 
-export function healthReport(sampler: Sampler, publisher: Publisher, freeHeap?: () => number | undefined): HealthReport {
+export function healthReport(
+  sampler: Sampler,
+  publisher: Publisher,
+  freeHeap?: () => number | undefined,
+  commands?: { readonly ok: number; readonly err: number; readonly drop: number },
+): HealthReport {
   const stats = sampler.stats();
   const queue = publisher.queueStats();
   const fail: { [sensor: string]: number } = {};
@@ -60,6 +67,7 @@ export function healthReport(sampler: Sampler, publisher: Publisher, freeHeap?: 
   if (problem) report.why = problem.message.length > WHY_MAX ? `${problem.message.slice(0, WHY_MAX - 3)}...` : problem.message;
   const heap = freeHeap?.();
   if (typeof heap === "number") report.heap = heap;
+  if (commands) report.cmd = { ok: commands.ok, err: commands.err, drop: commands.drop };
   return report;
 }
 

@@ -48,6 +48,9 @@ function boot(config: Record<string, unknown> = {}, flash = new Map<string, Uint
     command(name, payload) {
       const before = publisher.on(device.topics.reply).length;
       publisher.deliver(`${device.topics.commandPrefix}${name}`, payload);
+      // Commands run in a turn of their own (a 0 ms timer), never on the receive turn.
+      expect(publisher.on(device.topics.reply)).toHaveLength(before);
+      clock.advance(0);
       const replies = publisher.on(device.topics.reply);
       expect(replies).toHaveLength(before + 1);
       return JSON.parse(replies[replies.length - 1].text);
@@ -60,7 +63,7 @@ describe("device", () => {
     const h = boot();
     expect(h.device.deviceId).toBe("a4cf12b3c4d5");
     expect(h.publisher.published[0]).toMatchObject({ topic: "xsms/a4cf12b3c4d5/status", text: "online", retain: true });
-    expect(h.publisher.subscriptions.map((s) => s.filter)).toEqual(["xsms/a4cf12b3c4d5/cmd/#"]);
+    expect(h.publisher.subscriptions.map((s) => s.filter)).toEqual(["xsms/a4cf12b3c4d5/cmd/+"]);
     expect(h.device.clientOptions.will).toMatchObject({ topic: "xsms/a4cf12b3c4d5/status", payload: "offline", retain: true });
   });
 
@@ -76,7 +79,8 @@ describe("commands", () => {
     const h = boot({ interval_ms: "10000", deadband: "0", batch_max: "1" });
     expect(h.command("interval", '{"ms":2000,"sensor":"env","id":7}')).toEqual({ cmd: "interval", ok: true, id: 7, interval: { env: 2000 } });
     h.clock.advance(4000);
-    expect(h.device.sampler.stats().sensors.env.reads).toBe(2);
+    // The boot read at 0 ms ran before the command's turn; then one every 2000 ms.
+    expect(h.device.sampler.stats().sensors.env.reads).toBe(3);
     const again = boot({ interval_ms: "10000" }, h.flash);
     expect(again.device.sampler.interval("env")).toBe(2000);
   });
@@ -102,7 +106,7 @@ describe("commands", () => {
   });
 
   const BAD: [string, string | Uint8Array, RegExp][] = [
-    ["interval", '{"ms":5}', /"ms" must be an integer from 100/],
+    ["interval", '{"ms":5}', /"ms" must be an integer from 1000 to/],
     ["interval", '{"ms":1000,"sensor":"nope"}', /"sensor" must be one of env/],
     ["interval", "not json", /not JSON/],
     ["interval", "[1]", /JSON object/],
@@ -112,7 +116,7 @@ describe("commands", () => {
     ["heartbeat", '{"s":"60"}', /"s" must be an integer/],
     ["heartbeat", '{"s":60,"extra":1}', /unknown field "extra"/],
     ["reboot", "{}", /unknown command "reboot"/],
-    ["read/now", "{}", /unknown command "read\/now"/],
+    ["re\"ad", "{}", /unknown command "re\\"ad"/],
   ];
   for (const [name, payload, error] of BAD) {
     it(`refuses ${name} ${typeof payload === "string" ? payload : "(bytes)"} with a clear error reply`, () => {

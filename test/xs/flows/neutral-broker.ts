@@ -38,6 +38,9 @@ function describe(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => (v instanceof Uint8Array ? `0x${hex(v)}` : v));
 }
 
+/** Pass as the log to record nothing: hex-dumping 60 KB packets byte by byte is quadratic on XS. */
+export const QUIET: string[] = [];
+
 export class NeutralLink implements Transport {
   readonly written: Packet[] = [];
   closed = false;
@@ -52,7 +55,7 @@ export class NeutralLink implements Transport {
 
   write(bytes: Uint8Array): number {
     if (this.closed) throw new Error("write on a closed link");
-    this.log.push(`link${this.index} client> ${hex(bytes)}`);
+    if (this.log !== QUIET) this.log.push(`link${this.index} client> ${hex(bytes)}`);
     this.decoder.push(bytes.slice(), (packet) => this.written.push(packet));
     return bytes.length;
   }
@@ -72,7 +75,7 @@ export class NeutralLink implements Transport {
   send(...packets: Packet[]): this {
     for (const packet of packets) {
       const bytes = encode(packet);
-      this.log.push(`link${this.index} broker> ${hex(bytes)}`);
+      if (this.log !== QUIET) this.log.push(`link${this.index} broker> ${hex(bytes)}`);
       this.handlers.onData(bytes);
     }
     return this;

@@ -13,6 +13,11 @@ export interface FirmwareConfig {
   readonly mqtt_port: number;
   /** TLS to the broker (SecureSocket on device). */
   readonly mqtt_tls: boolean;
+  /**
+   * TLS: SHA-256 of the broker's public key (SubjectPublicKeyInfo), 64 hex digits or base64, comma separated for a
+   * rollover; "" trusts the CA in mqtt-ca.der (or the SDK's store) instead. See docs/tls.md.
+   */
+  readonly mqtt_pin_sha256: string;
   /** MQTT user name; "" sends none. */
   readonly mqtt_user: string;
   /** MQTT password; needs mqtt_user [MQTT-3.1.2-22]. */
@@ -71,6 +76,7 @@ export const CONFIG_DEFAULTS: Readonly<FirmwareConfig> = Object.freeze({
   mqtt_host: "127.0.0.1",
   mqtt_port: 0,
   mqtt_tls: false,
+  mqtt_pin_sha256: "",
   mqtt_user: "",
   mqtt_password: "",
   mqtt_keepalive: 60,

@@ -2,6 +2,7 @@
 import { closest } from "./closest";
 import { ConfigError } from "../errors";
 import { parseDeadband } from "./deadband";
+import { parsePins } from "../tls/pins";
 import { CONFIG_DEFAULTS, CONFIG_KEYS, MQTT_PORT, MQTT_TLS_PORT, type ConfigKey, type FirmwareConfig } from "./defaults";
 
 /** Several config keys are bad; `errors` has one ConfigError per key, and the message lists them all. */
@@ -81,6 +82,12 @@ const CHECKS: { readonly [K in ConfigKey]: Check } = {
   mqtt_host: text(253, HOST, "a host name or IP address such as broker.local or 192.168.1.10", false),
   mqtt_port: integer(0, 65535, " (0 = 1883, or 8883 with TLS)"),
   mqtt_tls: boolean(),
+  mqtt_pin_sha256: (value) => {
+    if (typeof value !== "string") return new Invalid(`expected a string of hex or base64 SHA-256 digests, got ${describe(value)}`);
+    if (value.length > 400) return new Invalid(`must be at most 400 characters, got ${value.length}`);
+    const pins = parsePins(value);
+    return typeof pins === "string" ? new Invalid(pins) : value.trim();
+  },
   mqtt_user: text(128),
   mqtt_password: secret(128),
   mqtt_keepalive: integer(0, 65535, " of seconds"),
@@ -137,6 +144,9 @@ export function parseConfig(raw: Record<string, unknown>): FirmwareConfig {
   const config = out as unknown as FirmwareConfig;
   if (config.mqtt_password !== "" && config.mqtt_user === "" && !hasError(errors, "mqtt_password")) {
     errors.push(new ConfigError("mqtt_password", "needs mqtt_user: MQTT 3.1.1 sends no password without a user name [MQTT-3.1.2-22]"));
+  }
+  if (config.mqtt_pin_sha256 !== "" && !config.mqtt_tls && !hasError(errors, "mqtt_pin_sha256")) {
+    errors.push(new ConfigError("mqtt_pin_sha256", "a key pin only applies to TLS: set mqtt_tls=true too"));
   }
   if (config.password !== "" && config.ssid === "" && !hasError(errors, "password")) {
     errors.push(new ConfigError("password", "a Wi-Fi password was given without ssid"));

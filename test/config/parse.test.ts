@@ -11,6 +11,7 @@ const GOOD: Record<string, [string, unknown]> = {
   mqtt_host: ["broker.local", "broker.local"],
   mqtt_port: ["8883", 8883],
   mqtt_tls: ["true", true],
+  mqtt_pin_sha256: [` ${"aB".repeat(32)},sha256//${"A".repeat(43)}= `, `${"aB".repeat(32)},sha256//${"A".repeat(43)}=`],
   mqtt_user: ["dev", "dev"],
   mqtt_password: ["pw", "pw"],
   mqtt_keepalive: ["30", 30],
@@ -42,6 +43,7 @@ const BAD: Record<string, [unknown, string]> = {
   mqtt_host: ["bad host!", "host name"],
   mqtt_port: ["80a", "integer"],
   mqtt_tls: ["maybe", "true or false"],
+  mqtt_pin_sha256: ["a".repeat(63), "64 hex digits or 44 base64"],
   mqtt_user: [true, "expected a string"],
   mqtt_password: [{}, "expected a string"],
   mqtt_keepalive: ["70000", "from 0 to 65535"],
@@ -84,6 +86,7 @@ describe("parseConfig", () => {
       const raw: Record<string, unknown> = { [key]: GOOD[key][0] };
       if (key === "mqtt_password") raw.mqtt_user = "u";
       if (key === "password") raw.ssid = "net";
+      if (key === "mqtt_pin_sha256") raw.mqtt_tls = "true";
       expect(parseConfig(raw)[key as keyof typeof CONFIG_DEFAULTS]).toEqual(GOOD[key][1]);
     });
     it(`rejects a bad ${key}, naming the key`, () => {
@@ -124,6 +127,14 @@ describe("parseConfig", () => {
     const error = captureConfigError({ mqtt_password: "pw" });
     expect(error.errors[0].key).toBe("mqtt_password");
     expect(error.message).toContain("MQTT-3.1.2-22");
+  });
+
+  it("refuses a key pin without TLS, and a pin list over 400 characters", () => {
+    const alone = captureConfigError({ mqtt_pin_sha256: "ab".repeat(32) });
+    expect(alone.errors[0].key).toBe("mqtt_pin_sha256");
+    expect(alone.message).toContain("mqtt_tls=true");
+    const long = captureConfigError({ mqtt_tls: "true", mqtt_pin_sha256: Array.from({ length: 7 }, () => "ab".repeat(32)).join(",") });
+    expect(long.message).toContain("at most 400");
   });
 
   it("picks the well-known port from mqtt_tls when mqtt_port is 0", () => {

@@ -1,4 +1,4 @@
-// Moddable base modules: time, timer, modules, Resource, instrumentation, preference, mc/config.
+// Moddable base modules: time, timer, modules, Resource, instrumentation, preference, mc/config, crypt.
 
 declare module "time" {
   const Time: {
@@ -89,5 +89,15 @@ declare module "file" {
     readonly length: number;
     position: number;
     close(): void;
+  }
+}
+
+declare module "crypt" {
+  /** Message digests (modules/crypt/digest); close() returns the digest and ends it. */
+  export class Digest {
+    constructor(type: "MD5" | "SHA1" | "SHA224" | "SHA256" | "SHA384" | "SHA512");
+    write(message: string | ArrayBuffer): void;
+    close(): ArrayBuffer;
+    reset(): void;
   }
 }

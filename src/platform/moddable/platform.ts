@@ -2,7 +2,7 @@
 import type { FirmwarePlatform } from "../../app/firmware";
 import type { FirmwareConfig } from "../../config/defaults";
 import { brokerPort } from "../../config/parse";
-import Resource from "Resource";
+import { ConfigError } from "../../errors";
 import type { Logger } from "../../ports";
 import { ModdableClock } from "./clock";
 import { openFlashLogOrReset, type FlashLogStore } from "../../store/flash-log";
@@ -10,7 +10,9 @@ import { openPartition, PARTITION_DESCRIPTION } from "platform/moddable/partitio
 import { migratePreferenceStore } from "./preference-store";
 import { createModdableSensor } from "./sensors";
 import { defaultDeviceId, freeHeapBytes } from "./system";
-import { createSocketTransportFactory } from "./transport";
+import { parsePins } from "../../tls/pins";
+import { createDevicePeerCheck } from "./tls-check";
+import { createSocketTransportFactory, deviceTlsSdk } from "./transport";
 import { SntpWallClock } from "./wall-clock";
 import { StaticNetwork, WiFiLink, type NetworkEvents } from "./wifi";
 
@@ -18,16 +20,11 @@ import { StaticNetwork, WiFiLink, type NetworkEvents } from "./wifi";
 const DESKTOP_DEVICE_ID = "mcsim";
 /** Preference domain where firmware before the flash log kept the session store (migrated once; see preference-store). */
 const OLD_STORE_DOMAIN = "mqtt";
-/** The broker's CA certificate (DER) when a build bundles one (docs/moddable.md, TLS); else SecureSocket uses the SDK's certificate store resources. */
-const BROKER_CA_RESOURCE = "mqtt-ca.der";
-/** TLS 1.2 at least. */
-const TLS_MIN_VERSION = 0x303;
-
-function tlsOptions(): Record<string, unknown> {
-  return Resource.exists(BROKER_CA_RESOURCE)
-    ? { protocolVersion: TLS_MIN_VERSION, certificate: new Resource(BROKER_CA_RESOURCE) }
-    : { protocolVersion: TLS_MIN_VERSION };
-}
+/**
+ * TLS 1.2 at least. No `certificate` for the SDK: the broker's chain is checked by our own code (tls-check.ts,
+ * docs/tls-sdk-flaws.md), which reads mqtt-ca.der itself.
+ */
+const TLS_OPTIONS: Readonly<Record<string, unknown>> = Object.freeze({ protocolVersion: 0x303 });
 
 export interface Network {
   readonly up: boolean;
@@ -100,7 +97,8 @@ export function createModdablePlatform(config: FirmwareConfig, events: PlatformE
       host: config.mqtt_host,
       port: brokerPort(config),
       tls: config.mqtt_tls,
-      secure: config.mqtt_tls ? tlsOptions() : undefined,
+      secure: config.mqtt_tls ? { ...TLS_OPTIONS } : undefined,
+      peerCheck: config.mqtt_tls ? createDevicePeerCheck({ host: config.mqtt_host, pins: brokerPins(config), now: () => sntp.now() }, deviceTlsSdk) : undefined,
     }),
     random: Math.random,
     wallClock: () => sntp.now(),
@@ -111,4 +109,11 @@ export function createModdablePlatform(config: FirmwareConfig, events: PlatformE
     network,
     sntp,
   };
+}
+
+/** mqtt_pin_sha256 as digests. The parser already refused bad text; a bad pin never silently falls back to the CA. */
+function brokerPins(config: FirmwareConfig): Uint8Array[] {
+  const pins = parsePins(config.mqtt_pin_sha256);
+  if (typeof pins === "string") throw new ConfigError("mqtt_pin_sha256", pins);
+  return pins;
 }

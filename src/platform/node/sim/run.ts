@@ -4,6 +4,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { decodeUtf8 } from "../../../mqtt/utf8";
 import type { TransportFactory } from "../../../ports";
+import { parsePins } from "../../../tls/pins";
 import { netTransport } from "../net-transport";
 import { startEmbeddedBroker, type EmbeddedBroker } from "./embedded-broker";
 import type { SimStatus } from "./events";
@@ -40,7 +41,8 @@ export async function startRun(options: SimOptions, sink: Reporter): Promise<Run
   let transport: TransportFactory;
   const hints = (host: string, port: number) => pasteLines(options, host, port);
   if (options.broker) {
-    transport = netTransport({ host: options.broker.host, port: options.broker.port, tls: options.broker.tls, ca: options.broker.ca });
+    const pins = parsePins(options.config.mqtt_pin_sha256);
+    transport = netTransport({ host: options.broker.host, port: options.broker.port, tls: options.broker.tls, ca: options.broker.ca, pins: typeof pins === "string" ? undefined : pins });
     reporter.emit({ event: "broker", url: `${options.broker.tls ? "mqtts" : "mqtt"}://${options.broker.host}:${options.broker.port}`, embedded: false, ...hints(options.broker.host, options.broker.port) });
   } else {
     broker = await startEmbeddedBroker((m) =>

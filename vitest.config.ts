@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { underCi } from "./test/support/ci";
 
 export default defineConfig({
   test: {
@@ -7,6 +8,6 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Under CI a JSON report too, from which .ci/run prints the plain "N passed, N failed" closing line.
-    reporters: process.env.CI ? ["default", ["json", { outputFile: "test-results.json" }]] : ["default"],
+    reporters: underCi() ? ["default", ["json", { outputFile: "test-results.json" }]] : ["default"],
   },
 });

@@ -61,7 +61,15 @@ describe.skipIf(binary === undefined)("XS engine (xsnap): codec vectors", () => 
     const a = await xs.command<number>({ op: "loop", iterations: 100 });
     const b = await xs.command<number>({ op: "loop", iterations: 100 });
     expect(a.reply).toBe(6400);
-    expect(a.meter.compute).toBeGreaterThan(0);
     expect(b.meter.compute).toBe(a.meter.compute);
+    // The count is the codec's work: linear in the iterations (cost(n) = fixed + n * perIteration, fitted on 100 and
+    // 200, predicts a single iteration within 1%), 64 packets an iteration.
+    const d = await xs.command<number>({ op: "loop", iterations: 200 });
+    const e = await xs.command<number>({ op: "loop", iterations: 1 });
+    expect([d.reply, e.reply]).toEqual([12800, 64]);
+    const perIteration = (d.meter.compute - a.meter.compute) / 100;
+    expect(perIteration).toBeGreaterThan(0);
+    const predictedOne = a.meter.compute - 99 * perIteration;
+    expect(Math.abs(predictedOne - e.meter.compute)).toBeLessThanOrEqual(e.meter.compute / 100);
   });
 });

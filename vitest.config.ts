@@ -5,6 +5,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     pool: "forks",
+    // One fixed fast-check seed for every property (FC_SEED overrides it), so a failure always replays.
+    setupFiles: ["test/support/fast-check-seed.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Under CI a JSON report too, from which .ci/run prints the plain "N passed, N failed" closing line.

@@ -1,7 +1,10 @@
 import { defineConfig } from "vitest/config";
+import { moddableFakes } from "./test/support/moddable-fakes-plugin";
 import { underCi } from "./test/support/ci";
 
 export default defineConfig({
+  // The Moddable adapters and main.ts run on Node against fakes of the SDK modules (test/moddable/fakes).
+  plugins: [moddableFakes()],
   test: {
     include: ["test/**/*.test.ts"],
     pool: "forks",

@@ -2,8 +2,11 @@
 // on XS (a bundle built from src/ that never sees Stryker's mutant switch), in child processes (sim CLI, fleet,
 // reboot and kill children) or against external brokers, none of which can kill a mutant Stryker activates in-process.
 import { defineConfig } from "vitest/config";
+import { moddableFakes } from "./test/support/moddable-fakes-plugin";
 
 export default defineConfig({
+  // The Moddable adapters and main.ts run on Node against fakes of the SDK modules (test/moddable/fakes).
+  plugins: [moddableFakes()],
   test: {
     include: ["test/**/*.test.ts"],
     exclude: [

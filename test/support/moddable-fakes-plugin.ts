@@ -32,5 +32,14 @@ export function moddableFakes(): Plugin {
       if (MANIFEST_PREFIXES.some((prefix) => source.startsWith(prefix))) return join(ROOT, "src", `${source}.ts`);
       return null;
     },
+    // "net" is also a Node built-in, which the module runner externalizes before any resolveId hook sees it: the
+    // firmware side's SDK imports are rewritten to the fakes' paths before that.
+    transform(code, id) {
+      if (!isFirmwareSide(id)) return null;
+      return code.replace(/(\bfrom\s*|\bimport\s*)(["'])([^"']+)\2/g, (whole, lead: string, quote: string, source: string) => {
+        const fake = SDK_MODULES[source];
+        return fake === undefined ? whole : `${lead}${quote}${join(FAKES, fake)}${quote}`;
+      });
+    },
   };
 }

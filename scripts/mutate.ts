@@ -1,7 +1,8 @@
-// `npm run mutate [-- mqtt store sampler config] [--concurrency N] [--full]`: StrykerJS over the core, one folder of
+// `npm run mutate [-- mqtt store sampler config] [--concurrency N] [--full] [--report]`: StrykerJS over the core, one folder of
 // src/ at a time (a whole-core run does not fit a loaded 2-core machine), then one table of scores per folder and per
 // file from the JSON reports in reports/mutation/. Incremental by default: only mutants whose code or covering tests
-// changed since the folder's last run are tested again; --full forgets that.
+// changed since the folder's last run are tested again; --full forgets that. --report only prints the table from the
+// reports already there.
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -11,6 +12,7 @@ const args = process.argv.slice(2);
 const concurrencyAt = args.indexOf("--concurrency");
 const concurrency = concurrencyAt >= 0 ? args[concurrencyAt + 1] : "2";
 const full = args.includes("--full");
+const reportOnly = args.includes("--report");
 const chosen = args.filter((a, i) => !a.startsWith("--") && (concurrencyAt < 0 || i !== concurrencyAt + 1));
 const folders = chosen.length > 0 ? chosen : [...FOLDERS];
 for (const folder of folders) {
@@ -39,8 +41,8 @@ let status = 0;
 for (const folder of folders) {
   if (full) rmSync(join("reports/mutation", `${folder}.incremental.json`), { force: true });
   const started = Date.now();
-  const run = spawnSync("npx", ["stryker", "run", "--concurrency", concurrency], { stdio: "inherit", env: { ...process.env, MUTATE_FOLDER: folder } });
-  const minutes = ((Date.now() - started) / 60_000).toFixed(1);
+  const run = reportOnly ? { status: 0 } : spawnSync("npx", ["stryker", "run", "--concurrency", concurrency], { stdio: "inherit", env: { ...process.env, MUTATE_FOLDER: folder } });
+  const minutes = reportOnly ? "-" : ((Date.now() - started) / 60_000).toFixed(1);
   if (run.status !== 0) status = 1;
   const file = join("reports/mutation", `${folder}.json`);
   if (!existsSync(file)) {

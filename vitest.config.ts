@@ -19,6 +19,8 @@ export default defineConfig({
       provider: "v8",
       include: ["src/**/*.ts"],
       reporter: ["text", "json-summary"],
+      // The table is wanted most when something failed.
+      reportOnFailure: true,
       reportsDirectory: "coverage",
       thresholds: {
         "src/mqtt/**": { lines: 94, branches: 89, functions: 95, statements: 93 },

@@ -1,16 +1,23 @@
 // Firmware entry on Moddable: reads mc/config and the bundled board file, builds the platform and runs the firmware.
+// A start that fails (bad config, board, store or sensor) never leaves the device idle: it reports on the status topic
+// and tries again on a schedule (app/fatal).
 import config from "mc/config";
+import { FatalMode, salvageConfig } from "app/fatal";
 import { Firmware } from "app/firmware";
 import { ConfigError } from "./errors";
+import type { FirmwareConfig } from "config/defaults";
 import { parseConfig } from "config/parse";
 import { readBoardFile } from "platform/moddable/board";
-import { createModdablePlatform, traceLogger } from "platform/moddable/platform";
+import { createModdablePlatform, traceLogger, type ModdablePlatform } from "platform/moddable/platform";
+import Timer from "timer";
 
 /**
  * mc/config also carries keys the SDK's own manifests set: objects (`file`, `tls`) and, on the desktop, the
  * screen `format`. Those are left out; every other key goes to the parser, so a mistyped key is still reported.
  */
 const SDK_SCALAR_KEYS: readonly string[] = ["format"];
+/** A platform that cannot even be built (no network, no store) is tried again after this long. */
+const PLATFORM_RETRY_MS = 60_000;
 
 function firmwareKeys(raw: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -22,47 +29,100 @@ function firmwareKeys(raw: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
 function main(): void {
   const rawConfig = firmwareKeys(config as Record<string, unknown>);
-  const settings = parseConfig(rawConfig);
-  if (settings.board === "") throw new ConfigError("board", "is empty: manifest.json sets it for every platform it supports; build with -p lin or -p esp32/<board>");
-  const boardFile = `boards/${settings.board}.json`;
+  // Parsed once, here; the Device gets the result. A bad config still yields one that can reach the broker to say so.
+  let settings: FirmwareConfig;
+  let configError: unknown;
+  try {
+    settings = parseConfig(rawConfig);
+  } catch (error) {
+    configError = error;
+    settings = salvageConfig(rawConfig);
+  }
 
   let firmware: Firmware | undefined;
+  let fatal: FatalMode | undefined;
   let clientStarted = false;
-  const platform = createModdablePlatform(settings, {
-    onNetworkUp(address) {
-      traceLogger.info(`network up${address ? ` (${address})` : ""}`);
-      // The client reconnects by itself after any later loss; it only needs the network once to begin.
-      if (firmware !== undefined && !clientStarted) {
-        clientStarted = true;
-        firmware.client.start();
+  let platform: ModdablePlatform;
+  try {
+    platform = createModdablePlatform(settings, {
+      onNetworkUp(address) {
+        traceLogger.info(`network up${address ? ` (${address})` : ""}`);
+        // The client reconnects by itself after any later loss; it only needs the network once to begin.
+        if (firmware !== undefined && !clientStarted) {
+          clientStarted = true;
+          firmware.client.start();
+        }
+        fatal?.networkUp();
+      },
+      onNetworkDown: (reason) => traceLogger.warn(`network down: ${reason}`),
+      onTimeSynced(unixMs) {
+        traceLogger.info(`wall clock ${new Date(unixMs).toISOString()}`);
+        firmware?.device.sampler.timeSynced();
+      },
+    });
+  } catch (error) {
+    trace(`fatal: ${describe(error)}; trying again in ${PLATFORM_RETRY_MS / 1000} s\n`);
+    Timer.set(run, PLATFORM_RETRY_MS);
+    return;
+  }
+
+  /** Builds and starts the firmware; throws what stops it. */
+  const start = (): void => {
+    if (configError !== undefined) throw configError;
+    if (settings.board === "") throw new ConfigError("board", "is empty: manifest.json sets it for every platform it supports; build with -p lin or -p esp32/<board>");
+    const boardFile = `boards/${settings.board}.json`;
+    firmware = new Firmware({ config: rawConfig, parsed: settings, board: readBoardFile(boardFile), boardFile }, platform, {
+      onConnect: ({ sessionPresent }) => traceLogger.info(`MQTT connected to ${settings.mqtt_host} (session present: ${sessionPresent})`),
+      onDisconnect: ({ reason, error, willReconnectInMs }) =>
+        traceLogger.warn(`MQTT disconnected: ${reason}${error ? ` (${error.message})` : ""}${willReconnectInMs === undefined ? "" : `; retry in ${willReconnectInMs} ms`}`),
+      onError: (error) => traceLogger.warn(`MQTT: ${error.message}`),
+    });
+    const device = firmware.device;
+    traceLogger.info(`device ${device.deviceId} on ${device.board.name}: telemetry to ${device.topics.telemetry}`);
+    // Sampling starts now, online or not: readings taken before the link is up are queued durably.
+    device.start();
+    if (platform.network.up && !clientStarted) {
+      clientStarted = true;
+      firmware.client.start();
+    }
+  };
+
+  try {
+    start();
+  } catch (error) {
+    // A bad config key, board file or corrupt store: say what to fix, on the console and (once the network is up) on
+    // the status topic, and try again on a schedule.
+    firmware = undefined;
+    trace(`fatal: ${describe(error)}\n`);
+    const deviceId = settings.device_id !== "" ? settings.device_id : platform.defaultDeviceId;
+    fatal = new FatalMode(platform, settings, deviceId, error, () => {
+      try {
+        start();
+        return true;
+      } catch (again) {
+        firmware = undefined;
+        trace(`fatal: ${describe(again)}\n`);
+        throw again;
       }
-    },
-    onNetworkDown: (reason) => traceLogger.warn(`network down: ${reason}`),
-    onTimeSynced(unixMs) {
-      traceLogger.info(`wall clock ${new Date(unixMs).toISOString()}`);
-      firmware?.device.sampler.timeSynced();
-    },
-  });
-
-  firmware = new Firmware({ config: rawConfig, board: readBoardFile(boardFile), boardFile }, platform, {
-    onConnect: ({ sessionPresent }) => traceLogger.info(`MQTT connected to ${settings.mqtt_host} (session present: ${sessionPresent})`),
-    onDisconnect: ({ reason, error, willReconnectInMs }) =>
-      traceLogger.warn(`MQTT disconnected: ${reason}${error ? ` (${error.message})` : ""}${willReconnectInMs === undefined ? "" : `; retry in ${willReconnectInMs} ms`}`),
-    onError: (error) => traceLogger.warn(`MQTT: ${error.message}`),
-  });
-  const device = firmware.device;
-  traceLogger.info(`device ${device.deviceId} on ${device.board.name}: telemetry to ${device.topics.telemetry}`);
-
-  // Sampling starts now, online or not: readings taken before the link is up are queued durably.
-  device.start();
+    });
+  }
   platform.network.start();
 }
 
-try {
-  main();
-} catch (error) {
-  // A bad config key, board file or corrupt store stops the device here, with the message that says what to fix.
-  trace(`fatal: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);
+function run(): void {
+  try {
+    main();
+  } catch (error) {
+    // Nothing above should throw; if it does, the device still tries again rather than idle.
+    trace(`fatal: ${describe(error)}; trying again in ${PLATFORM_RETRY_MS / 1000} s\n`);
+    Timer.set(run, PLATFORM_RETRY_MS);
+  }
 }
+
+run();

@@ -3,6 +3,7 @@ import fc from "fast-check";
 import * as mqtt from "mqtt-packet";
 import { describe, expect, it } from "vitest";
 import { decodeAll, encode } from "../src/mqtt/codec";
+import { ProtocolError } from "../src/errors";
 import { PacketType } from "../src/mqtt/constants";
 import type { Packet } from "../src/mqtt/packets";
 import { anyPacket, packetArbitraries } from "./support/codec-arbitraries";
@@ -202,9 +203,12 @@ describe("documented differences from mqtt-packet (we follow MQTT 3.1.1)", () =>
     expect(() => encode(wildcard)).toThrow("[MQTT-3.3.2-2]");
   });
 
-  it("mqtt-packet refuses an empty client id with cleanSession=0; that is the broker's call ([MQTT-3.1.3-8]), so we encode it", () => {
+  it("an empty client id with cleanSession=0: a client must never send it [MQTT-3.1.3-7]; both refuse it", () => {
     const packet: Packet = { type: PacketType.CONNECT, clientId: "", cleanSession: false, keepAlive: 0 };
     expect(() => mqtt.generate(toMqttPacket(packet), OPTS)).toThrow();
-    expect(toHex(encode(packet))).toBe("100c00044d515454040000000000");
+    expect(() => encode(packet)).toThrow(ProtocolError);
+    expect(() => encode(packet)).toThrow("[MQTT-3.1.3-7]");
+    // With clean session 1 an empty id is allowed (the broker assigns one).
+    expect(toHex(encode({ ...packet, cleanSession: true }))).toBe("100c00044d515454040200000000");
   });
 });

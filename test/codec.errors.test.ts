@@ -105,6 +105,11 @@ describe("encode refuses packets it could not send legally", () => {
     ["CONNECT password without username", { type: PacketType.CONNECT, clientId: "c", cleanSession: true, keepAlive: 0, password: "pw" }, "CONNECT", "[MQTT-3.1.2-22]"],
     ["CONNECT keepAlive 65536", { type: PacketType.CONNECT, clientId: "c", cleanSession: true, keepAlive: 65536 }, "CONNECT", undefined],
     ["CONNECT will topic with wildcard", { type: PacketType.CONNECT, clientId: "c", cleanSession: true, keepAlive: 0, will: { topic: "#", payload: new Uint8Array(0), qos: 0, retain: false } }, "CONNECT", "[MQTT-3.3.2-2]"],
+    ["CONNECT empty client id with clean session 0", { type: PacketType.CONNECT, clientId: "", cleanSession: false, keepAlive: 0 }, "CONNECT", "[MQTT-3.1.3-7]"],
+    // An untyped (plain JS) caller's packet: the codec's own error, not a TypeError from iterating it.
+    ["UNSUBSCRIBE topics not an array", { type: PacketType.UNSUBSCRIBE, packetId: 1, topics: "a/b" as unknown as string[] }, "UNSUBSCRIBE", "[MQTT-3.10.3-2]"],
+    ["UNSUBSCRIBE topics missing", { type: PacketType.UNSUBSCRIBE, packetId: 1 } as unknown as Packet, "UNSUBSCRIBE", "[MQTT-3.10.3-2]"],
+    ["SUBSCRIBE subscriptions not an array", { type: PacketType.SUBSCRIBE, packetId: 1, subscriptions: { topic: "a", qos: 0 } as unknown as [] }, "SUBSCRIBE", "[MQTT-3.8.3-3]"],
     ["CONNECT client id over 65535 bytes", { type: PacketType.CONNECT, clientId: "é".repeat(40000), cleanSession: true, keepAlive: 0 }, "CONNECT", "[MQTT-1.5.3]"],
   ];
 

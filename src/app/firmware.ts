@@ -5,6 +5,7 @@ import type { ClientEvents, Publisher } from "../mqtt/client-api";
 import type { RandomSource, TransportFactory } from "../ports";
 import { STATUS_OFFLINE } from "../config/device-topics";
 import { Device, type DeviceInput, type DevicePlatform } from "./device";
+import { repairStoredState } from "./store-recovery";
 
 export interface FirmwarePlatform extends Omit<DevicePlatform, "publisher"> {
   /** Opens a connection to the configured broker (TCP or TLS). */
@@ -27,6 +28,8 @@ export class Firmware {
   constructor(input: DeviceInput, platform: FirmwarePlatform, observers: ClientEvents = {}) {
     this.logger = platform.logger;
     let client: MqttClient | undefined;
+    // Whatever the store holds, the device boots: a record that fails its checks is deleted (said so) before anything is built.
+    repairStoredState(platform.store, platform.logger);
     this.device = new Device(input, {
       ...platform,
       publisher: (options) => {
@@ -41,10 +44,13 @@ export class Firmware {
           },
           onMessage: observers.onMessage,
           onDelivered: (info) => {
-            this.device.onDelivered();
+            this.device.onDelivered(info);
             observers.onDelivered?.(info);
           },
-          onDropped: observers.onDropped,
+          onDropped: (info) => {
+            this.device.onDropped(info);
+            observers.onDropped?.(info);
+          },
           onError: observers.onError,
         });
         return platform.decoratePublisher ? platform.decoratePublisher(client) : client;

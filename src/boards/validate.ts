@@ -48,7 +48,7 @@ export function validateBoard(data: unknown, file: string): Board {
   const subplatform = requireString(data, "subplatform", "", report);
   if (subplatform !== undefined) {
     if (!/^(lin|esp32\/[a-z0-9_]+)$/.test(subplatform)) report("subplatform", `expected "lin" or "esp32/<target>", got "${subplatform}"`);
-    else if (!file.replace(/\\/g, "/").endsWith(`${subplatform}.json`)) report("subplatform", `"${subplatform}" does not match the file name; the file must be boards/${subplatform}.json`);
+    else if (!file.replace(/\\/g, "/").endsWith(`${subplatform}.json`)) report("subplatform", `"${subplatform}" does not match the file name; the file must end in ${subplatform}.json (boards/${subplatform}.json in this repository, any folder for the simulator's --board)`);
   }
   const name = requireString(data, "name", "", report);
   const source = requireString(data, "source", "", report);

@@ -3,8 +3,13 @@
 export interface DeviceTopics {
   /** Telemetry batches (see sampler/payload). */
   readonly telemetry: string;
-  /** Retained "online" birth, "offline" will, and (not retained) health JSON. */
+  /**
+   * Retained "online" birth and "offline" will, nothing else: Home Assistant's discovery configs name it as the
+   * availability topic, where any other payload is an unknown availability state.
+   */
   readonly status: string;
+  /** Health JSON (not retained; see sampler/health). */
+  readonly health: string;
   /** Filter for commands: <prefix>/<id>/cmd/<name>. */
   readonly commandFilter: string;
   /** Prefix of command topics, ending in "/". */
@@ -21,6 +26,7 @@ export function deviceTopics(prefix: string, deviceId: string): DeviceTopics {
   return Object.freeze({
     telemetry: `${base}/telemetry`,
     status: `${base}/status`,
+    health: `${base}/health`,
     commandFilter: `${base}/cmd/#`,
     commandPrefix: `${base}/cmd/`,
     reply: `${base}/reply`,

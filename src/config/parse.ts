@@ -62,18 +62,27 @@ function text(maxLength: number, pattern?: RegExp, what?: string, allowEmpty = t
   };
 }
 
+/** A password: like text(), but no message ever shows the value (a log or a terminal is no place for it). */
+function secret(maxLength: number): Check {
+  return (value) => {
+    if (typeof value !== "string") return new Invalid(`expected a string (put it in quotes), got a ${value === null ? "null" : typeof value}; the value is not shown`);
+    if (value.length > maxLength) return new Invalid(`must be at most ${maxLength} characters, got ${value.length}`);
+    return value;
+  };
+}
+
 const TOPIC_LEVELS = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
 const HOST = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$|^\[[0-9A-Fa-f:.]+\]$/;
 
 /** One validator per key. Topic parts allow only characters that need no escaping anywhere (HA ids, file names). */
 const CHECKS: { readonly [K in ConfigKey]: Check } = {
   ssid: text(32),
-  password: text(64),
+  password: secret(64),
   mqtt_host: text(253, HOST, "a host name or IP address such as broker.local or 192.168.1.10", false),
   mqtt_port: integer(0, 65535, " (0 = 1883, or 8883 with TLS)"),
   mqtt_tls: boolean(),
   mqtt_user: text(128),
-  mqtt_password: text(128),
+  mqtt_password: secret(128),
   mqtt_keepalive: integer(0, 65535, " of seconds"),
   mqtt_qos: integer(0, 2),
   device_id: text(64, /^[A-Za-z0-9_-]+$/, "letters, digits, '-' or '_' (it is a topic level and the client id)"),

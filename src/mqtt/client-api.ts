@@ -12,11 +12,15 @@ export type DropPolicy =
   /** Refuse the new message (publish() throws QueueFullError). */
   | "reject-new";
 
-/** What the client does when the broker refuses CONNECT (CONNACK return code 1-5). */
+/** What the client does when the broker refuses CONNECT (CONNACK return code 1-5). It never stops for good. */
 export type RefusedPolicy =
-  /** Default: stop for codes that cannot heal (bad protocol, id, credentials, authorisation); retry slowly (at the backoff cap) for "server unavailable". */
-  | "stop-on-fatal"
-  /** Keep retrying every code, always at the backoff cap (never in a tight loop). */
+  /**
+   * Default: codes a retry soon cannot fix (bad protocol, id, credentials, authorisation) retry only every
+   * fatalRetryMs (jittered), so a broker whose ACL or password is fixed later is reached again without a power
+   * cycle; "server unavailable" retries slowly (at the backoff cap).
+   */
+  | "wait-on-fatal"
+  /** Retry every code at the backoff cap (never in a tight loop). */
   | "retry-slowly";
 
 export interface WillOptions {
@@ -44,11 +48,30 @@ export interface ClientOptions {
   maxInflight?: number;
   queueMaxMessages?: number;
   queueMaxBytes?: number;
+  /**
+   * Share (0..1] of the store's real capacity (SessionStore.capacityBytes, e.g. the NVS partition) the queue may fill,
+   * charging each message its store overhead: past it the drop policy applies, as for queueMaxBytes.
+   */
+  queueStoreShare?: number;
   dropPolicy?: DropPolicy;
   refusedPolicy?: RefusedPolicy;
   backoffBaseMs?: number;
   backoffCapMs?: number;
-  /** Largest incoming packet accepted; larger ones are a protocol error and close the link. */
+  /**
+   * The long wait after a failure that retrying soon cannot fix: a CONNACK refusal 1, 2, 4 or 5, or a permanent
+   * TransportError (a certificate the device does not trust). Each wait is jittered over 0.5x..1.5x this value so a
+   * fleet refused together does not return together.
+   */
+  fatalRetryMs?: number;
+  /**
+   * A connection counts as healthy only after it has stayed up this long past CONNACK: only then is the backoff reset.
+   * A link that dies sooner (a poison message, a broker that drops us at once) keeps the backoff growing.
+   */
+  stableConnectionMs?: number;
+  /**
+   * Largest incoming packet accepted. A larger PUBLISH is read past without being buffered, acknowledged at its QoS
+   * and counted (`oversized`), never delivered; any other oversized packet is a protocol error that closes the link.
+   */
   maxPacketSize?: number;
   /** How long end() waits for queued and in-flight messages before it stops anyway (they stay stored). */
   endTimeoutMs?: number;
@@ -77,7 +100,18 @@ export interface DeliveredInfo {
 }
 
 export interface DroppedInfo extends DeliveredInfo {
-  reason: "queue-full";
+  /** queue-full: the drop policy made room for a new message. store-full: a store write failed and room was made. */
+  reason: "queue-full" | "store-full";
+}
+
+/** Why the client is not connected: the last failure since the last accepted CONNACK (see Publisher.problem). */
+export interface LinkProblem {
+  /** What failed and what to do, e.g. the CONNACK refusal's text. */
+  readonly message: string;
+  /** True for failures only a change elsewhere fixes (refusal 1, 2, 4, 5; permanent transport error): retried every fatalRetryMs. */
+  readonly permanent: boolean;
+  /** Clock ms of the next attempt, when one is scheduled. */
+  readonly retryAt?: number;
 }
 
 export interface ClientEvents {
@@ -98,9 +132,15 @@ export interface ClientCounters {
   reconnects: number;
   received: number;
   protocolErrors: number;
+  /** Incoming PUBLISHes over maxPacketSize: read past, acknowledged, never delivered. */
+  oversized: number;
+  /** Incoming PUBLISHes to topics we do not subscribe to: acknowledged, never recorded or delivered. */
+  ignored: number;
+  /** Commits the store refused (full, I/O): each recovered from by dropping the oldest queued messages (in `dropped`). */
+  storeFailures: number;
 }
 
-export type ClientState = "idle" | "connecting" | "connected" | "waiting" | "stopped" | "ended";
+export type ClientState = "idle" | "connecting" | "connected" | "waiting" | "ended";
 
 export interface PublishOptions {
   qos?: QoS;
@@ -121,4 +161,6 @@ export interface Publisher {
   readonly counters: Readonly<ClientCounters>;
   /** Messages waiting (queued or in flight) and the age of the oldest, for health telemetry. */
   queueStats(): { depth: number; bytes: number; oldestAgeMs: number };
+  /** Why the link is down: the last failure since the last accepted CONNACK, undefined while connected. */
+  problem?(): LinkProblem | undefined;
 }

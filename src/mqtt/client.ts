@@ -1,15 +1,17 @@
 // The MQTT client shell: connection attempts, keepalive, timeouts, reconnect and the write path around the Session.
 // Rule of every turn: stage state changes, commit them, then write the bytes that depend on them, then tell the user.
-import { ConfigError, ConnectionRefusedError, ProtocolError } from "../errors";
+import { ConfigError, ConnectionRefusedError, ProtocolError, StorageError, TransportError } from "../errors";
 import type { Transport } from "../ports";
 import { Backoff } from "./backoff";
 import type {
-  ClientCounters, ClientDeps, ClientEvents, ClientOptions, ClientState, IncomingMessage, MessageHandler, PublishOptions, Publisher,
+  ClientCounters, ClientDeps, ClientEvents, ClientOptions, ClientState, IncomingMessage, LinkProblem, MessageHandler, PublishOptions, Publisher,
 } from "./client-api";
-import { encode, encodedLength, encodeInto, PacketDecoder } from "./codec";
+import { encode, encodedLength, encodeInto, PacketDecoder, type OversizedPublish } from "./codec";
 import { ConnectReturnCode, PacketType, SUBACK_FAILURE, packetName, type QoS } from "./constants";
 import type { ConnackPacket, Packet, PublishPacket, SubackPacket } from "./packets";
-import { Session } from "./session";
+import { Session, type SessionLimits } from "./session";
+import { repairUntil } from "../store/repair";
+import { TopicCache } from "./topic-cache";
 import { topicMatches, validateTopicFilter, validateTopicName } from "./topics";
 import { encodeUtf8 } from "./utf8";
 
@@ -23,11 +25,21 @@ export const CLIENT_DEFAULTS = Object.freeze({
   queueMaxMessages: 1000,
   queueMaxBytes: 256 * 1024,
   dropPolicy: "oldest-qos0-first" as const,
-  refusedPolicy: "stop-on-fatal" as const,
+  refusedPolicy: "wait-on-fatal" as const,
   backoffBaseMs: 1000,
   backoffCapMs: 60_000,
+  /** 5 min (2.5 to 7.5 with jitter): a fixed ACL or password is picked up within minutes, at 12 attempts an hour. */
+  fatalRetryMs: 5 * 60_000,
+  /** Half the default keepalive: a link that survives this long past CONNACK was not killed by what it carried. */
+  stableConnectionMs: 30_000,
   maxPacketSize: 64 * 1024,
   endTimeoutMs: 30_000,
+  /**
+   * Share of the store's capacity (SessionStore.capacityBytes) the queue may fill. The rest is for the journal copy of
+   * the largest commit, the sampler's pending readings, settings and session records: with it the queue can never
+   * fill the store (on a 24 KB NVS: 8 KB, about 28 telemetry messages of 150 bytes).
+   */
+  queueStoreShare: 0.5,
 });
 
 type ResolvedOptions = Required<Omit<ClientOptions, "username" | "password" | "will">> & Pick<ClientOptions, "username" | "password" | "will">;
@@ -40,6 +52,9 @@ const REFUSAL_TEXT: Record<number, [string, boolean]> = {
   [ConnectReturnCode.NOT_AUTHORIZED]: ["broker says this client is not authorized (return code 5): check the broker's ACL for this client id", false],
 };
 
+/** Items of one chunk of input, in stream order: decoded packets and oversized PUBLISHes read past. */
+type Incoming = { packet: Packet } | { oversized: OversizedPublish };
+
 /** One connection attempt: its transport, decoder, output buffer and per-connection bookkeeping. */
 class Link {
   transport: Transport | undefined;
@@ -49,6 +64,8 @@ class Link {
   open = false;
   /** CONNACK accepted. */
   ready = false;
+  /** Clock ms of the accepted CONNACK. */
+  readyAt = 0;
   lastSent: number;
   lastReceived: number;
   pingDeadline = 0;
@@ -65,9 +82,13 @@ class Link {
 }
 
 export class MqttClient implements Publisher {
-  readonly counters: ClientCounters = { sent: 0, acked: 0, retried: 0, queued: 0, dropped: 0, reconnects: 0, received: 0, protocolErrors: 0 };
+  readonly counters: ClientCounters = { sent: 0, acked: 0, retried: 0, queued: 0, dropped: 0, reconnects: 0, received: 0, protocolErrors: 0, oversized: 0, ignored: 0, storeFailures: 0 };
   private readonly options: ResolvedOptions;
-  private readonly session: Session;
+  /** Rebuilt from the store after a failed commit (onStoreFailure); otherwise the one session of this client. */
+  private session: Session;
+  private readonly sessionLimits: SessionLimits;
+  /** Publish topics checked and encoded once each (see TopicCache). */
+  private readonly topics = new TopicCache();
   private readonly backoff: Backoff;
   private readonly handlers = new Map<string, { qos: QoS; handler: MessageHandler }>();
   private readonly enqueuedAt = new Map<number, number>();
@@ -77,6 +98,8 @@ export class MqttClient implements Publisher {
   private timerDue = 0;
   private reconnectAt = 0;
   private everConnected = false;
+  /** The last failure since the last accepted CONNACK. */
+  private lastProblem: LinkProblem | undefined;
   private ending: { deadline: number; callbacks: Array<() => void> } | undefined;
   private readonly staged: Packet[] = [];
   private readonly events: Array<() => void> = [];
@@ -86,7 +109,10 @@ export class MqttClient implements Publisher {
 
   constructor(options: ClientOptions, private readonly deps: ClientDeps, private readonly on: ClientEvents = {}) {
     this.options = resolveOptions(options);
-    this.session = new Session(deps.store, this.options);
+    const capacity = deps.store.capacityBytes?.();
+    const storeBudgetBytes = capacity === undefined ? Infinity : Math.floor(capacity * this.options.queueStoreShare);
+    this.sessionLimits = { ...this.options, storeBudgetBytes };
+    this.session = new Session(deps.store, this.sessionLimits);
     this.backoff = new Backoff(this.options.backoffBaseMs, this.options.backoffCapMs, deps.random);
     const now = deps.clock.now();
     for (const message of this.session.list()) this.enqueuedAt.set(message.messageId, now);
@@ -106,11 +132,17 @@ export class MqttClient implements Publisher {
   /** Queues a message durably and returns its id (see onDelivered). Throws ProtocolError for a bad topic, QueueFullError when refused. */
   publish(topic: string, payload: Uint8Array | string, options: PublishOptions = {}): number {
     if (this.currentState === "ended") throw new Error(`publish to "${topic}" after end(): create a new client`);
-    validateTopicName(topic);
+    const topicBytes = this.topics.bytes(topic);
     const qos = options.qos ?? 0;
     if (qos !== 0 && qos !== 1 && qos !== 2) throw new ProtocolError("PUBLISH", `QoS must be 0, 1 or 2, got ${qos}`, "[MQTT-3.3.1-4]");
+    const link = this.link;
+    if (qos === 0 && link?.ready && link.pending.length === 0 && !this.session.hasQueued()) {
+      // At most once, nothing queued ahead of it and a link taking bytes: it is written before publish() returns,
+      // so it needs no stored record (and its payload no copy: the encoder copies it into the packet).
+      return this.publishNow(topic, topicBytes, typeof payload === "string" ? encodeUtf8(payload) : payload, options.retain ?? false);
+    }
     const bytes = typeof payload === "string" ? encodeUtf8(payload) : payload.slice();
-    const { message, dropped } = this.session.enqueue(topic, bytes, qos, options.retain ?? false, options.evict ?? true);
+    const { message, dropped } = this.session.enqueue(topic, topicBytes, bytes, qos, options.retain ?? false, options.evict ?? true);
     this.enqueuedAt.set(message.messageId, this.deps.clock.now());
     this.counters.queued++;
     for (const victim of dropped) {
@@ -121,6 +153,16 @@ export class MqttClient implements Publisher {
     this.pump();
     this.endTurn();
     return message.messageId;
+  }
+
+  private publishNow(topic: string, topicBytes: Uint8Array, payload: Uint8Array, retain: boolean): number {
+    const messageId = this.session.allocateMessageId();
+    this.counters.queued++;
+    this.counters.sent++;
+    this.stage({ type: PacketType.PUBLISH, topic, topicBytes, payload, qos: 0, retain, dup: false });
+    this.defer(() => this.on.onDelivered?.({ messageId, topic, qos: 0 }));
+    this.endTurn();
+    return messageId;
   }
 
   /** Subscribes `filter` (now if connected, else on connect) and routes matching messages to `handler`. */
@@ -144,7 +186,7 @@ export class MqttClient implements Publisher {
       this.endTurn();
     } else {
       this.session.setSubscribed(filter, undefined);
-      this.session.commit();
+      this.commitSession();
     }
   }
 
@@ -161,6 +203,14 @@ export class MqttClient implements Publisher {
     if (onEnded) this.ending.callbacks.push(onEnded);
     this.checkEnd();
     this.endTurn();
+  }
+
+  /** Why the link is down: the last failure since the last accepted CONNACK (with the next attempt's time), undefined while connected. */
+  problem(): LinkProblem | undefined {
+    if (this.currentState === "connected") return undefined;
+    const problem = this.lastProblem;
+    if (!problem) return undefined;
+    return this.currentState === "waiting" ? { ...problem, retryAt: this.reconnectAt } : problem;
   }
 
   queueStats(): { depth: number; bytes: number; oldestAgeMs: number } {
@@ -221,22 +271,23 @@ export class MqttClient implements Publisher {
   }
 
   private onLinkData(link: Link, bytes: Uint8Array): void {
-    const packets: Packet[] = [];
+    const items: Incoming[] = [];
     let decodeError: unknown;
     try {
-      link.decoder.push(bytes, (packet) => packets.push(packet));
+      link.decoder.push(bytes, (packet) => items.push({ packet }), (oversized) => items.push({ oversized }));
     } catch (error) {
       decodeError = error; // the whole packets before the bad bytes are still handled, in order, first
     }
     // Only whole packets prove the broker alive: a peer trickling bytes must not hold off the keepalive timeout.
-    if (packets.length > 0) {
+    if (items.length > 0) {
       link.lastReceived = this.deps.clock.now();
       link.pingDeadline = 0;
     }
-    for (const packet of packets) {
+    for (const item of items) {
       if (this.link !== link) return;
       try {
-        this.handle(link, packet);
+        if ("packet" in item) this.handle(link, item.packet);
+        else this.onOversized(link, item.oversized);
       } catch (error) {
         this.protocolFailure(error as Error);
         return;
@@ -274,13 +325,17 @@ export class MqttClient implements Publisher {
       this.defer(() => this.on.onDisconnect?.({ reason, error }));
       return;
     }
-    if (this.currentState === "stopped") {
-      this.defer(() => this.on.onDisconnect?.({ reason, error }));
-      return;
-    }
-    const delay = retryInMs ?? this.backoff.next();
+    const now = this.deps.clock.now();
+    // The backoff resets only for a link that stayed up: one that dies soon after CONNACK (a poison message the
+    // session brings back each time, a broker that drops us at once) keeps it growing.
+    if (link.ready && now - link.readyAt >= this.options.stableConnectionMs) this.backoff.reset();
+    let delay = retryInMs;
+    if (delay === undefined && error instanceof TransportError && error.permanent) delay = this.fatalDelay();
+    if (delay === undefined) delay = this.backoff.next();
+    if (error) this.lastProblem = { message: `${reason}: ${error.message}`, permanent: isPermanent(error) };
+    else if (!this.lastProblem) this.lastProblem = { message: reason, permanent: false };
     this.currentState = "waiting";
-    this.reconnectAt = this.deps.clock.now() + delay;
+    this.reconnectAt = now + delay;
     this.armTimer();
     this.defer(() => this.on.onDisconnect?.({ reason, error, willReconnectInMs: delay }));
   }
@@ -333,8 +388,9 @@ export class MqttClient implements Publisher {
       throw new ProtocolError("CONNACK", "session present is 1 in answer to a clean-session CONNECT", "[MQTT-3.2.2-1]");
     }
     link.ready = true;
+    link.readyAt = this.deps.clock.now();
     this.currentState = "connected";
-    this.backoff.reset();
+    this.lastProblem = undefined;
     if (this.everConnected) this.counters.reconnects++;
     this.everConnected = true;
     const inflightBefore = this.session.inflightCount;
@@ -354,20 +410,51 @@ export class MqttClient implements Publisher {
     this.pump();
   }
 
+  /** Never stops for good: a refusal that cannot heal by itself waits fatalRetryMs (the broker may be fixed meanwhile). */
   private onRefused(returnCode: number): void {
     const [text, retryable] = REFUSAL_TEXT[returnCode];
     const error = new ConnectionRefusedError(returnCode, text, retryable);
     this.defer(() => this.on.onError?.(error));
-    if (!retryable && this.options.refusedPolicy === "stop-on-fatal") {
-      this.currentState = "stopped";
-      this.dropLink("connection refused", error);
-      return;
-    }
-    this.dropLink("connection refused", error, this.backoff.slow());
+    const delay = !retryable && this.options.refusedPolicy === "wait-on-fatal" ? this.fatalDelay() : this.backoff.slow();
+    this.dropLink("connection refused", error, delay);
+  }
+
+  /** fatalRetryMs jittered over 0.5x..1.5x. */
+  private fatalDelay(): number {
+    return Math.floor(this.options.fatalRetryMs * (0.5 + this.deps.random()));
+  }
+
+  /**
+   * A PUBLISH over maxPacketSize, read past by the decoder: acknowledged at its QoS so the broker's session lets go
+   * of it (else it comes back at every reconnect and cuts the device off for good), counted, reported, never
+   * delivered. A QoS 2 id is not recorded: nothing was delivered, so a resend cannot be delivered twice.
+   */
+  private onOversized(link: Link, publish: OversizedPublish): void {
+    if (!link.ready) throw new ProtocolError("PUBLISH", "received before CONNACK", "[MQTT-3.2.0-1]");
+    this.counters.received++;
+    this.counters.oversized++;
+    if (publish.qos === 1) this.stage({ type: PacketType.PUBACK, packetId: publish.packetId as number });
+    else if (publish.qos === 2) this.stage({ type: PacketType.PUBREC, packetId: publish.packetId as number });
+    const topic = publish.topicLength > publish.topicPrefix.length ? `${publish.topicPrefix}... (${publish.topicLength} bytes)` : publish.topicPrefix;
+    const error = new ProtocolError(
+      "PUBLISH",
+      `message of ${publish.size} bytes on "${topic}" (QoS ${publish.qos}${publish.retain ? ", retained" : ""}) exceeds the maximum packet size of ` +
+        `${this.options.maxPacketSize}: acknowledged and discarded; clear it at the broker (a retained one: publish an empty retained message)`,
+    );
+    this.defer(() => this.on.onError?.(error));
   }
 
   private onPublish(packet: PublishPacket): void {
     this.counters.received++;
+    if (!this.isSubscribed(packet.topic)) {
+      // Not ours (a broker bug or a stale subscription of an earlier firmware): acknowledged so the broker lets go of
+      // it, but never recorded, so a flood of QoS 2 ids cannot fill the id table and cut the link.
+      this.counters.ignored++;
+      if (packet.qos === 1) this.stage({ type: PacketType.PUBACK, packetId: packet.packetId as number });
+      else if (packet.qos === 2) this.stage({ type: PacketType.PUBREC, packetId: packet.packetId as number });
+      this.deps.logger?.warn(`PUBLISH to "${packet.topic.slice(0, 64)}" matches no subscription; acknowledged and ignored`);
+      return;
+    }
     if (packet.qos === 1) {
       this.stage({ type: PacketType.PUBACK, packetId: packet.packetId as number });
     } else if (packet.qos === 2) {
@@ -377,6 +464,11 @@ export class MqttClient implements Publisher {
     }
     const message: IncomingMessage = { topic: packet.topic, payload: packet.payload, qos: packet.qos, retain: packet.retain };
     this.defer(() => this.deliver(message));
+  }
+
+  private isSubscribed(topic: string): boolean {
+    for (const filter of this.handlers.keys()) if (topicMatches(filter, topic)) return true;
+    return false;
   }
 
   private deliver(message: IncomingMessage): void {
@@ -488,7 +580,7 @@ export class MqttClient implements Publisher {
 
   /** Commits the session, then writes every staged packet as one batch (dropped when no link is open to take them). */
   private commitAndWrite(): void {
-    this.session.commit();
+    this.commitSession();
     const link = this.link;
     if (!link?.open) {
       this.staged.length = 0;
@@ -523,6 +615,71 @@ export class MqttClient implements Publisher {
       }
       link.pending.shift();
     }
+  }
+
+  /** Commits the session; a store that fails (full, I/O) never throws out of a turn (see onStoreFailure). */
+  private commitSession(): boolean {
+    try {
+      this.session.commit();
+      return true;
+    } catch (error) {
+      this.onStoreFailure(error instanceof Error ? error : new Error(String(error)));
+      return false;
+    }
+  }
+
+  /**
+   * A commit failed, so its staged changes are lost. The store is brought back to its last durable state and the
+   * session rebuilt from it (messages whose enqueue never became durable are reported dropped); room is made by
+   * dropping the oldest queued messages by the drop policy, each counted and reported ("store-full"); and the link
+   * is restarted so the broker and the session agree again. Nothing throws out of the turn: a timer must never throw
+   * out of the firmware.
+   */
+  private onStoreFailure(error: Error): void {
+    this.counters.storeFailures++;
+    const report = new StorageError(`store write failed (${error.message}); the oldest queued messages are dropped to make room`);
+    this.defer(() => this.on.onError?.(report));
+    this.staged.length = 0;
+    const store = this.deps.store;
+    if (!store.recover) throw error; // a store that cannot be brought back: nothing to go on with
+    try {
+      store.recover();
+      // A redo cut short by a full partition can leave records that disagree (a flight record without its message):
+      // each is deleted and named, as at boot.
+      this.session = repairUntil(store, this.deps.logger, () => new Session(store, this.sessionLimits));
+    } catch {
+      // The store cannot be brought back (its medium is gone, or the power is: on a board nothing runs after that,
+      // and the power-cut tests model it by this error going on up). A full store always recovers: see JournaledStore.
+      throw error;
+    }
+    for (const [messageId] of this.enqueuedAt) {
+      if (!this.session.has(messageId)) this.reportDropped(messageId, "store-full");
+    }
+    const victims = this.session.evictForRoom(Math.floor(this.session.storeFootprint * 0.75));
+    for (const victim of victims) this.reportDropped(victim.messageId, "store-full", victim);
+    // The store held less than its capacity said (worn or shared flash, a capacity that lied): learn it, so the queue
+    // stays below what just failed instead of filling up to it again.
+    this.sessionLimits.storeBudgetBytes = Math.min(this.sessionLimits.storeBudgetBytes ?? Infinity, this.session.storeFootprint);
+    try {
+      this.session.commit();
+    } catch (again) {
+      this.deps.logger?.warn(`store still failing after dropping ${victims.length} message(s): ${(again as Error).message}`);
+      try {
+        store.recover?.();
+        this.session = repairUntil(store, this.deps.logger, () => new Session(store, this.sessionLimits));
+      } catch {
+        // tried again at the next commit
+      }
+    }
+    if (this.link) this.dropLink("store write failed", report);
+  }
+
+  private reportDropped(messageId: number, reason: "queue-full" | "store-full", message?: { topic: string; qos: QoS }): void {
+    this.enqueuedAt.delete(messageId);
+    this.counters.dropped++;
+    const topic = message?.topic ?? "";
+    const qos = message?.qos ?? 0;
+    this.defer(() => this.on.onDropped?.({ messageId, topic, qos, reason }));
   }
 
   // -------------------------------------------------------------------------------------------
@@ -623,7 +780,7 @@ export class MqttClient implements Publisher {
     if (link) closeQuietly(link);
     if (this.timer !== undefined) this.deps.clock.clearTimeout(this.timer);
     this.timer = undefined;
-    this.session.commit();
+    this.commitSession();
     for (const callback of ending.callbacks) this.defer(callback);
   }
 
@@ -673,6 +830,12 @@ function closeQuietly(link: Link): void {
   }
 }
 
+/** A failure only a change elsewhere fixes: a refusal that is not "server unavailable", or a permanent transport error. */
+function isPermanent(error: Error): boolean {
+  if (error instanceof ConnectionRefusedError) return !error.retryable;
+  return error instanceof TransportError && error.permanent;
+}
+
 function firstValue<K, V>(map: Map<K, V>): V | undefined {
   for (const value of map.values()) return value;
   return undefined;
@@ -695,8 +858,12 @@ function assertNever(value: never): never {
 
 function resolveOptions(options: ClientOptions): ResolvedOptions {
   if (typeof options.clientId !== "string") throw new ConfigError("clientId", "must be a string");
+  if (options.clientId === "" && options.cleanSession !== true) throw new ConfigError("clientId", "must not be empty with a persistent session (cleanSession false) [MQTT-3.1.3-7]");
   const resolved = { ...CLIENT_DEFAULTS, ...stripUndefined(options) } as ResolvedOptions;
-  const positive = ["connectTimeoutMs", "ackTimeoutMs", "pingTimeoutMs", "maxInflight", "queueMaxMessages", "queueMaxBytes", "backoffBaseMs", "backoffCapMs", "maxPacketSize", "endTimeoutMs"] as const;
+  const positive = [
+    "connectTimeoutMs", "ackTimeoutMs", "pingTimeoutMs", "maxInflight", "queueMaxMessages", "queueMaxBytes", "backoffBaseMs", "backoffCapMs",
+    "fatalRetryMs", "stableConnectionMs", "maxPacketSize", "endTimeoutMs",
+  ] as const;
   for (const key of positive) {
     const value = resolved[key];
     if (!Number.isInteger(value) || value <= 0) throw new ConfigError(key, `must be a positive integer, got ${value}`);
@@ -708,12 +875,13 @@ function resolveOptions(options: ClientOptions): ResolvedOptions {
   if (resolved.queueMaxMessages <= resolved.maxInflight) {
     throw new ConfigError("queueMaxMessages", `must be larger than maxInflight (${resolved.maxInflight}) so new messages can always be queued`);
   }
+  if (!(resolved.queueStoreShare > 0 && resolved.queueStoreShare <= 1)) throw new ConfigError("queueStoreShare", `must be above 0 and at most 1, got ${resolved.queueStoreShare}`);
   if (resolved.backoffCapMs < resolved.backoffBaseMs) throw new ConfigError("backoffCapMs", "must be at least backoffBaseMs");
   if (!["oldest-qos0-first", "oldest", "reject-new"].includes(resolved.dropPolicy)) {
     throw new ConfigError("dropPolicy", `must be "oldest-qos0-first", "oldest" or "reject-new", got "${resolved.dropPolicy}"`);
   }
-  if (!["stop-on-fatal", "retry-slowly"].includes(resolved.refusedPolicy)) {
-    throw new ConfigError("refusedPolicy", `must be "stop-on-fatal" or "retry-slowly", got "${resolved.refusedPolicy}"`);
+  if (!["wait-on-fatal", "retry-slowly"].includes(resolved.refusedPolicy)) {
+    throw new ConfigError("refusedPolicy", `must be "wait-on-fatal" or "retry-slowly", got "${resolved.refusedPolicy}"`);
   }
   if (resolved.will) validateTopicName(resolved.will.topic, "CONNECT");
   return resolved;

@@ -71,6 +71,8 @@ function bodyLength(packet: Packet): number {
     case PacketType.CONNECT: {
       checkUint16(packet.keepAlive, name, "keepAlive");
       let length = 10 + stringLength(packet.clientId, name, "client id");
+      // A client must never ask for a persistent session without an id the broker could keep it under.
+      if (packet.clientId === "" && !packet.cleanSession) throw new ProtocolError(name, "an empty client id needs clean session 1", "[MQTT-3.1.3-7]");
       if (packet.will) {
         checkQos(packet.will.qos, name);
         length += 2 + validateTopicName(packet.will.topic, name) + binaryLength(packet.will.payload, name, "will payload");
@@ -93,7 +95,7 @@ function bodyLength(packet: Packet): number {
       }
       return 2;
     case PacketType.PUBLISH: {
-      const topicLength = validateTopicName(packet.topic, name);
+      const topicLength = packet.topicBytes ? packet.topicBytes.length : validateTopicName(packet.topic, name);
       checkQos(packet.qos, name);
       if (packet.qos > 0) checkPacketId(packet.packetId, name);
       else if (packet.dup) throw new ProtocolError(name, "DUP must be 0 for QoS 0", "[MQTT-3.3.1-2]");
@@ -108,6 +110,8 @@ function bodyLength(packet: Packet): number {
       return 2;
     case PacketType.SUBSCRIBE: {
       checkPacketId(packet.packetId, name);
+      // Untyped callers (plain JS) get the codec's error, not a TypeError from iterating a non-array.
+      if (!Array.isArray(packet.subscriptions)) throw new ProtocolError(name, "subscriptions must be an array of {topic, qos}", "[MQTT-3.8.3-3]");
       if (packet.subscriptions.length === 0) throw new ProtocolError(name, "needs at least one topic filter", "[MQTT-3.8.3-3]");
       let length = 2;
       for (const sub of packet.subscriptions) {
@@ -123,6 +127,7 @@ function bodyLength(packet: Packet): number {
       return 2 + packet.granted.length;
     case PacketType.UNSUBSCRIBE: {
       checkPacketId(packet.packetId, name);
+      if (!Array.isArray(packet.topics)) throw new ProtocolError(name, "topics must be an array of topic filters", "[MQTT-3.10.3-2]");
       if (packet.topics.length === 0) throw new ProtocolError(name, "needs at least one topic filter", "[MQTT-3.10.3-2]");
       let length = 2;
       for (const topic of packet.topics) {
@@ -148,7 +153,7 @@ function writeBody(packet: Packet, out: Uint8Array, at: number): number {
       out[at + 1] = packet.returnCode;
       return at + 2;
     case PacketType.PUBLISH:
-      at = writeString(out, at, packet.topic);
+      at = packet.topicBytes ? writeBinary(out, at, packet.topicBytes) : writeString(out, at, packet.topic);
       if (packet.qos > 0) at = writeUint16(out, at, packet.packetId as number);
       out.set(packet.payload, at);
       return at + packet.payload.length;
@@ -284,7 +289,29 @@ export interface DecoderOptions {
 
 export const DEFAULT_MAX_PACKET_SIZE = 64 * 1024;
 
-const enum Stage { Header, Length, Body, Failed }
+/**
+ * A PUBLISH larger than the maximum packet size, read past without buffering its body: what the receiver needs to
+ * acknowledge it at its QoS ([MQTT-4.3]) and to report it. Nothing of its payload is kept.
+ */
+export interface OversizedPublish {
+  /** Whole packet size in bytes, fixed header included. */
+  readonly size: number;
+  readonly qos: QoS;
+  readonly retain: boolean;
+  readonly dup: boolean;
+  /** Present exactly when qos > 0. */
+  readonly packetId?: number;
+  /** The topic's length in bytes and its first bytes (at most OVERSIZED_TOPIC_PREFIX; non-printable ASCII as "?"), for the report. */
+  readonly topicLength: number;
+  readonly topicPrefix: string;
+}
+
+/** Bytes of an oversized PUBLISH's topic kept for its report: enough to name a topic, bounded whatever the peer sends. */
+export const OVERSIZED_TOPIC_PREFIX = 64;
+
+const enum Stage { Header, Length, Body, Skip, Failed }
+/** Fields of an oversized PUBLISH read before its payload is skipped. */
+const enum SkipField { TopicLength, Topic, PacketId, Payload }
 
 /**
  * Streaming decoder: push chunks of any size, get whole packets through the callback.
@@ -302,6 +329,13 @@ export class PacketDecoder {
   private body: Uint8Array = EMPTY;
   private filled = 0;
   private failure: Error | undefined;
+  /** Reading past an oversized PUBLISH: which field, the bytes of it read so far, and what was learnt. */
+  private skipField = SkipField.TopicLength;
+  private skipValue = 0;
+  private skipCount = 0;
+  private skipTopicLength = 0;
+  private skipTopic = "";
+  private skipPacketId = 0;
 
   constructor(options: DecoderOptions = {}) {
     const max = options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE;
@@ -321,11 +355,15 @@ export class PacketDecoder {
     this.failure = undefined;
   }
 
-  /** Feeds bytes; calls `onPacket` for each packet completed, in order. Throws ProtocolError on malformed input. */
-  push(chunk: Uint8Array, onPacket: (packet: Packet) => void): void {
+  /**
+   * Feeds bytes; calls `onPacket` for each packet completed, in order. Throws ProtocolError on malformed input.
+   * With `onOversized`, a PUBLISH over the maximum size is read past (its payload never buffered) and reported there,
+   * in stream order, so the stream stays usable; without it, it is a ProtocolError like any other oversized packet.
+   */
+  push(chunk: Uint8Array, onPacket: (packet: Packet) => void, onOversized?: (publish: OversizedPublish) => void): void {
     if (this.failure) throw this.failure;
     try {
-      this.consume(chunk, onPacket);
+      this.consume(chunk, onPacket, onOversized);
     } catch (error) {
       this.stage = Stage.Failed;
       this.body = EMPTY;
@@ -337,7 +375,7 @@ export class PacketDecoder {
     }
   }
 
-  private consume(chunk: Uint8Array, onPacket: (packet: Packet) => void): void {
+  private consume(chunk: Uint8Array, onPacket: (packet: Packet) => void, onOversized?: (publish: OversizedPublish) => void): void {
     let at = 0;
     const end = chunk.length;
     while (at < end) {
@@ -365,10 +403,14 @@ export class PacketDecoder {
           }
           // Refuse an oversized packet as soon as its length says so, even before the length is complete;
           // checked per byte so that the error does not depend on how the stream was chunked.
-          this.checkSize();
+          if (!this.skippable(onOversized)) this.checkSize();
         }
-        this.checkSize();
         if (!complete) return;
+        if (this.oversized()) {
+          if (!this.skippable(onOversized)) this.checkSize();
+          this.startSkip();
+          continue;
+        }
         this.stage = Stage.Body;
         this.filled = 0;
         if (this.remaining === 0) {
@@ -383,6 +425,10 @@ export class PacketDecoder {
           continue;
         }
         this.body = new Uint8Array(this.remaining);
+      }
+      if (this.stage === Stage.Skip) {
+        at = this.skip(chunk, at, end, onOversized as (publish: OversizedPublish) => void);
+        continue;
       }
       // Stage.Body, collecting across chunks.
       const take = Math.min(end - at, this.remaining - this.filled);
@@ -407,6 +453,86 @@ export class PacketDecoder {
     this.body = EMPTY;
     this.failure = new ProtocolError(name, `input ended inside the packet after ${got}`);
     throw this.failure;
+  }
+
+  private oversized(): boolean {
+    return 1 + this.lengthBytes + this.remaining > this.maxPacketSize;
+  }
+
+  /** Only a PUBLISH is read past: it is the one packet a broker may legitimately send large, and it can be acknowledged without its payload. */
+  private skippable(onOversized: ((publish: OversizedPublish) => void) | undefined): boolean {
+    return onOversized !== undefined && this.header >> 4 === PacketType.PUBLISH;
+  }
+
+  private startSkip(): void {
+    this.stage = Stage.Skip;
+    this.filled = 0; // body bytes consumed
+    this.skipField = SkipField.TopicLength;
+    this.skipValue = 0;
+    this.skipCount = 0;
+    this.skipTopicLength = 0;
+    this.skipTopic = "";
+    this.skipPacketId = 0;
+  }
+
+  /** Consumes bytes of an oversized PUBLISH from `at`: topic length, topic (a bounded prefix kept), packet id, then the payload unread. */
+  private skip(chunk: Uint8Array, at: number, end: number, onOversized: (publish: OversizedPublish) => void): number {
+    const qos = ((this.header >> 1) & 3) as QoS;
+    while (at < end && this.skipField !== SkipField.Payload) {
+      if (this.skipField === SkipField.Topic) {
+        const take = Math.min(end - at, this.skipTopicLength - this.skipCount);
+        for (let i = 0; i < take && this.skipTopic.length < OVERSIZED_TOPIC_PREFIX; i++) {
+          const byte = chunk[at + i];
+          this.skipTopic += byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : "?";
+        }
+        this.skipCount += take;
+        this.filled += take;
+        at += take;
+        if (this.skipCount === this.skipTopicLength) this.nextSkipField(qos);
+        continue;
+      }
+      this.skipValue = (this.skipValue << 8) | chunk[at++];
+      this.filled++;
+      if (++this.skipCount < 2) continue;
+      if (this.skipField === SkipField.TopicLength) {
+        this.skipTopicLength = this.skipValue;
+        if (2 + this.skipTopicLength + (qos > 0 ? 2 : 0) > this.remaining) throw new ProtocolError("PUBLISH", "truncated topic name", "[MQTT-2.2.3]");
+        if (this.skipTopicLength === 0) throw new ProtocolError("PUBLISH", "topic name is empty", "[MQTT-4.7.3-1]");
+        this.skipField = SkipField.Topic;
+        this.skipCount = 0;
+      } else {
+        if (this.skipValue === 0) throw new ProtocolError("PUBLISH", "packet id must not be 0", "[MQTT-2.3.1-1]");
+        this.skipPacketId = this.skipValue;
+        this.skipField = SkipField.Payload;
+      }
+      this.skipValue = 0;
+    }
+    if (this.skipField === SkipField.Payload) {
+      const take = Math.min(end - at, this.remaining - this.filled);
+      this.filled += take;
+      at += take;
+      if (this.filled === this.remaining) {
+        this.stage = Stage.Header;
+        const size = 1 + this.lengthBytes + this.remaining;
+        const header = this.header;
+        onOversized({
+          size,
+          qos,
+          retain: (header & 1) !== 0,
+          dup: (header & 8) !== 0,
+          ...(qos > 0 ? { packetId: this.skipPacketId } : {}),
+          topicLength: this.skipTopicLength,
+          topicPrefix: this.skipTopic,
+        });
+      }
+    }
+    return at;
+  }
+
+  private nextSkipField(qos: QoS): void {
+    this.skipField = qos > 0 ? SkipField.PacketId : SkipField.Payload;
+    this.skipCount = 0;
+    this.skipValue = 0;
   }
 
   private checkSize(): void {

@@ -29,6 +29,11 @@ export interface ConnackPacket {
 export interface PublishPacket {
   type: typeof PacketType.PUBLISH;
   topic: string;
+  /**
+   * Encoder only: `topic` already validated and UTF-8 encoded (see TopicCache), copied instead of checked and
+   * encoded again. It must be exactly the UTF-8 of `topic`. The decoder never sets it.
+   */
+  topicBytes?: Uint8Array;
   payload: Uint8Array;
   qos: QoS;
   retain: boolean;

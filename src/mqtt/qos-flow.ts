@@ -43,7 +43,9 @@ export function stateAfterSend(qos: 1 | 2): OutState {
 
 /** The transition `ack` makes from `state`; a ProtocolError naming packet, id and state when it is illegal. */
 export function applyAck(state: OutState, ack: OutgoingAckType, packetId: number): AckTransition {
-  for (const transition of ACK_TRANSITIONS) {
+  // An index loop: on XS for-of over an array costs an iterator per call, and this runs for every acknowledgement.
+  for (let i = 0; i < ACK_TRANSITIONS.length; i++) {
+    const transition = ACK_TRANSITIONS[i];
     if (transition.ack === ack && transition.from === state) return transition;
   }
   throw new ProtocolError(

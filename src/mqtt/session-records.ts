@@ -6,7 +6,8 @@ import { StorageError } from "../errors";
 import type { SessionStore } from "../store/session-store";
 import type { QoS } from "./constants";
 import { OutState } from "./qos-flow";
-import { decodeUtf8, utf8Length, writeUtf8 } from "./utf8";
+import { validateTopicName } from "./topics";
+import { decodeUtf8, encodeUtf8 } from "./utf8";
 
 export const MESSAGE_PREFIX = "o/";
 export const FLIGHT_PREFIX = "f/";
@@ -20,6 +21,8 @@ const RECORD_VERSION = 1;
 export interface OutgoingMessage {
   messageId: number;
   topic: string;
+  /** `topic` as UTF-8, validated: what the record and every PUBLISH of this message carry. */
+  topicBytes: Uint8Array;
   payload: Uint8Array;
   qos: QoS;
   retain: boolean;
@@ -43,19 +46,22 @@ function idSuffix(messageId: number): string {
 
 function idOfKey(key: string, prefix: string): number {
   const id = parseInt(key.slice(prefix.length), 36);
-  if (!Number.isSafeInteger(id) || id < 1) throw new StorageError("stored key does not name a message id; clear the device's session store", key);
+  // Only the key the session itself writes for that id: "o/1x" would name message 69 under a key no delete ever reaches.
+  if (!Number.isSafeInteger(id) || id < 1 || prefix + idSuffix(id) !== key) {
+    throw new StorageError("stored key does not name a message id; clear the device's session store", key);
+  }
   return id;
 }
 
 /** The message record: what was published. It never changes while the message is stored. */
 export function encodeMessage(message: OutgoingMessage): Uint8Array {
-  const topicLength = utf8Length(message.topic);
+  const topicLength = message.topicBytes.length;
   const bytes = new Uint8Array(4 + topicLength + message.payload.length);
   bytes[0] = RECORD_VERSION;
   bytes[1] = message.qos | (message.retain ? 4 : 0);
   bytes[2] = topicLength >> 8;
   bytes[3] = topicLength & 0xff;
-  writeUtf8(bytes, 4, message.topic);
+  bytes.set(message.topicBytes, 4);
   bytes.set(message.payload, 4 + topicLength);
   return bytes;
 }
@@ -71,9 +77,17 @@ export function decodeMessage(key: string, bytes: Uint8Array): OutgoingMessage {
   if (qos > 2 || (bytes[1] & ~7) !== 0 || 4 + topicLength > bytes.length) {
     throw new StorageError("stored message record is inconsistent; clear the device's session store", key);
   }
+  let topic: string;
+  try {
+    topic = decodeUtf8(bytes, 4, 4 + topicLength, "STORE", "topic");
+    validateTopicName(topic); // a stored topic that could not be sent would throw at every attempt to send it
+  } catch (error) {
+    throw new StorageError(`stored message has a topic that cannot be published (${(error as Error).message}); clear the device's session store`, key);
+  }
   return {
     messageId,
-    topic: decodeUtf8(bytes, 4, 4 + topicLength, "STORE", "topic"),
+    topic,
+    topicBytes: bytes.slice(4, 4 + topicLength),
     payload: bytes.slice(4 + topicLength),
     qos,
     retain: (bytes[1] & 4) !== 0,
@@ -108,10 +122,13 @@ export function readStoredMessages(store: SessionStore): OutgoingMessage[] {
     const message = decodeMessage(key, store.get(key) as Uint8Array);
     byId.set(message.messageId, message);
   }
+  const packetIds = new Set<number>();
   for (const key of store.list(FLIGHT_PREFIX)) {
     const message = byId.get(idOfKey(key, FLIGHT_PREFIX));
     if (!message) throw new StorageError("stored flight record has no message; clear the device's session store", key);
     applyFlight(key, store.get(key) as Uint8Array, message);
+    if (packetIds.has(message.packetId)) throw new StorageError(`stored flight record reuses packet id ${message.packetId}; clear the device's session store`, key);
+    packetIds.add(message.packetId);
   }
   return Array.from(byId.values());
 }
@@ -122,10 +139,7 @@ export interface SessionMeta {
 }
 
 export function encodeJson(value: unknown): Uint8Array {
-  const text = JSON.stringify(value);
-  const bytes = new Uint8Array(utf8Length(text));
-  writeUtf8(bytes, 0, text);
-  return bytes;
+  return encodeUtf8(JSON.stringify(value));
 }
 
 export function decodeJson(key: string, bytes: Uint8Array): unknown {
@@ -168,10 +182,25 @@ export function encodeIds(ids: Iterable<number>): Uint8Array {
   return bytes;
 }
 
-export function decodeIds(bytes: Uint8Array | undefined): number[] {
+/** `max`: the most ids the session ever records (a longer record is not one it wrote). */
+export function decodeIds(bytes: Uint8Array | undefined, max = Infinity): number[] {
   if (!bytes) return [];
   if (bytes.length % 2 !== 0) throw new StorageError("incoming QoS 2 id record has an odd length", INCOMING_QOS2_KEY);
+  if (bytes.length / 2 > max) throw new StorageError(`incoming QoS 2 id record holds ${bytes.length / 2} ids, more than the ${max} the session keeps`, INCOMING_QOS2_KEY);
   const ids: number[] = [];
-  for (let i = 0; i < bytes.length; i += 2) ids.push((bytes[i] << 8) | bytes[i + 1]);
+  for (let i = 0; i < bytes.length; i += 2) {
+    const id = (bytes[i] << 8) | bytes[i + 1];
+    if (id === 0) throw new StorageError("incoming QoS 2 id record holds packet id 0", INCOMING_QOS2_KEY);
+    ids.push(id);
+  }
   return ids;
+}
+
+/** Stored subscriptions: [filter, QoS] pairs the session wrote; anything else is a StorageError. */
+export function decodeSubscriptions(bytes: Uint8Array): Array<[string, QoS]> {
+  const entries = decodeJson(SUBSCRIPTIONS_KEY, bytes);
+  const ok = Array.isArray(entries) && entries.every((e: unknown) =>
+    Array.isArray(e) && e.length === 2 && typeof e[0] === "string" && e[0].length > 0 && e[0].length <= 65535 && (e[1] === 0 || e[1] === 1 || e[1] === 2));
+  if (!ok) throw new StorageError("stored subscriptions are not [filter, QoS] pairs", SUBSCRIPTIONS_KEY);
+  return entries as Array<[string, QoS]>;
 }

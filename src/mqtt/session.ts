@@ -8,19 +8,30 @@ import { PacketIdAllocator } from "./packet-ids";
 import type { Packet, PublishPacket } from "./packets";
 import { OutState, applyAck, stateAfterSend, type OutgoingAckType } from "./qos-flow";
 import {
-  INCOMING_QOS2_KEY, META_KEY, SUBSCRIPTIONS_KEY, decodeIds, decodeJson, decodeMeta, encodeFlight, encodeIds, encodeJson, encodeMeta,
+  INCOMING_QOS2_KEY, META_KEY, SUBSCRIPTIONS_KEY, decodeIds, decodeMeta, decodeSubscriptions, encodeFlight, encodeIds, encodeJson, encodeMeta,
   encodeMessage, flightKey, messageKey, readStoredMessages, type OutgoingMessage,
 } from "./session-records";
-import { utf8Length } from "./utf8";
 
 /** Incoming QoS 2 messages a broker may leave awaiting PUBREL (brokers keep far fewer in flight: mosquitto 20). */
 export const MAX_INCOMING_QOS2 = 256;
+
+/**
+ * What one queued message costs a store beyond its topic and payload: two items (the message and, in flight, its
+ * flight record), each a CRC header and, on ESP32 NVS, an index and a chunk header entry and rounding to 32 bytes
+ * (store/preference-backend). Charged against the store budget so many small messages cannot fill the store either.
+ */
+export const MESSAGE_STORE_OVERHEAD = 128;
 
 export interface SessionLimits {
   maxInflight: number;
   queueMaxMessages: number;
   queueMaxBytes: number;
   dropPolicy: DropPolicy;
+  /**
+   * Store bytes the queue may fill, counting MESSAGE_STORE_OVERHEAD per message: a share of the store's real capacity
+   * (SessionStore.capacityBytes), Infinity where nothing bounds it.
+   */
+  storeBudgetBytes?: number;
 }
 
 export interface AckOutcome {
@@ -53,18 +64,15 @@ export class Session {
   /** Restores whatever an earlier run committed; a corrupt store throws StorageError from here. */
   constructor(private readonly store: SessionStore, private readonly limits: SessionLimits) {
     const meta = decodeMeta(store.get(META_KEY));
-    this.nextMessageId = meta.nextMessageId;
+    this.nextMessageId = Math.max(1, meta.nextMessageId);
     this.packetIds = new PacketIdAllocator(meta.nextPacketId);
     for (const message of readStoredMessages(store)) {
       this.track(message);
       if (message.messageId >= this.nextMessageId) this.nextMessageId = message.messageId + 1;
     }
-    for (const id of decodeIds(store.get(INCOMING_QOS2_KEY))) this.incomingQos2.add(id);
+    for (const id of decodeIds(store.get(INCOMING_QOS2_KEY), MAX_INCOMING_QOS2)) this.incomingQos2.add(id);
     const subs = store.get(SUBSCRIPTIONS_KEY);
-    if (subs) {
-      const entries = decodeJson(SUBSCRIPTIONS_KEY, subs) as Array<[string, QoS]>;
-      if (Array.isArray(entries)) for (const [filter, qos] of entries) this.subscriptions.set(filter, qos);
-    }
+    if (subs) for (const [filter, qos] of decodeSubscriptions(subs)) this.subscriptions.set(filter, qos);
   }
 
   get depth(): number {
@@ -75,8 +83,33 @@ export class Session {
     return this.storedBytes;
   }
 
+  /** What the queue costs the store: topics and payloads plus MESSAGE_STORE_OVERHEAD per message. */
+  get storeFootprint(): number {
+    return this.storedBytes + this.messages.size * MESSAGE_STORE_OVERHEAD;
+  }
+
   get inflightCount(): number {
     return this.inflight;
+  }
+
+  has(messageId: number): boolean {
+    return this.messages.has(messageId);
+  }
+
+  /**
+   * Drops queued (not in-flight) messages by the drop policy until the store footprint is at most `footprint`, at
+   * least one if any is queued; "reject-new" drops the oldest (the store is full: a new message is not the issue).
+   * The deletes are staged; the caller commits.
+   */
+  evictForRoom(footprint: number): OutgoingMessage[] {
+    const dropped: OutgoingMessage[] = [];
+    while (dropped.length === 0 || this.storeFootprint > footprint) {
+      const victim = this.pickVictim(this.limits.dropPolicy === "reject-new" ? "oldest" : this.limits.dropPolicy);
+      if (!victim) break;
+      this.remove(victim);
+      dropped.push(victim);
+    }
+    return dropped;
   }
 
   /** Messages in publish order (read-only view for stats and tests). */
@@ -88,13 +121,21 @@ export class Session {
    * Adds a message at the end of the queue. When the queue is full, the drop policy picks victims among
    * messages not yet in flight (those are bounded by the window and may already be at the broker).
    */
-  enqueue(topic: string, payload: Uint8Array, qos: QoS, retain: boolean, evict = true): { message: OutgoingMessage; dropped: OutgoingMessage[] } {
-    const size = messageSize(topic, payload);
+  enqueue(topic: string, topicBytes: Uint8Array, payload: Uint8Array, qos: QoS, retain: boolean, evict = true): { message: OutgoingMessage; dropped: OutgoingMessage[] } {
+    const size = topicBytes.length + payload.length;
+    const budget = this.limits.storeBudgetBytes ?? Infinity;
     if (size > this.limits.queueMaxBytes) {
       throw new QueueFullError(`a message of ${size} bytes can never fit the queue limit of ${this.limits.queueMaxBytes} bytes (queueMaxBytes)`);
     }
+    if (size + MESSAGE_STORE_OVERHEAD > budget) {
+      throw new QueueFullError(`a message of ${size} bytes can never fit the store's queue budget of ${budget} bytes (a share of the store's capacity)`);
+    }
     const dropped: OutgoingMessage[] = [];
-    while (this.messages.size + 1 > this.limits.queueMaxMessages || this.storedBytes + size > this.limits.queueMaxBytes) {
+    while (
+      this.messages.size + 1 > this.limits.queueMaxMessages ||
+      this.storedBytes + size > this.limits.queueMaxBytes ||
+      this.storeFootprint + size + MESSAGE_STORE_OVERHEAD > budget
+    ) {
       if (this.limits.dropPolicy === "reject-new" || !evict) {
         throw new QueueFullError(`queue is full (${this.messages.size} messages, ${this.storedBytes} bytes); message to "${topic}" refused`);
       }
@@ -103,11 +144,26 @@ export class Session {
       this.remove(victim);
       dropped.push(victim);
     }
-    const message: OutgoingMessage = { messageId: this.nextMessageId++, topic, payload, qos, retain, state: OutState.Queued, packetId: 0 };
+    const message: OutgoingMessage = { messageId: this.nextMessageId++, topic, topicBytes, payload, qos, retain, state: OutState.Queued, packetId: 0 };
+    this.store.put(messageKey(message.messageId), encodeMessage(message)); // first: a store that refuses leaves RAM unchanged
     this.track(message);
-    this.store.put(messageKey(message.messageId), encodeMessage(message));
     this.persistMeta();
     return { message, dropped };
+  }
+
+  /** True while any message waits to be sent for the first time (in flight ones do not count). */
+  hasQueued(): boolean {
+    while (this.head < this.queue.length && !this.messages.has(this.queue[this.head].messageId)) this.head++;
+    return this.head < this.queue.length;
+  }
+
+  /**
+   * An id for a QoS 0 message written at once, without a stored record. It is not persisted by itself: ids only need
+   * to be unique among the messages of one run and increasing among stored ones, and the next stored message's commit
+   * persists the counter.
+   */
+  allocateMessageId(): number {
+    return this.nextMessageId++;
   }
 
   /** The next message that may go out now, in order: the oldest queued one, if the window allows it. */
@@ -120,7 +176,7 @@ export class Session {
 
   /** Records the first transmission of `message` in this session and returns the PUBLISH to write. */
   send(message: OutgoingMessage, reservedIds: (id: number) => boolean): PublishPacket {
-    const packet: PublishPacket = { type: PacketType.PUBLISH, topic: message.topic, payload: message.payload, qos: message.qos, retain: message.retain, dup: false };
+    const packet: PublishPacket = { type: PacketType.PUBLISH, topic: message.topic, topicBytes: message.topicBytes, payload: message.payload, qos: message.qos, retain: message.retain, dup: false };
     if (this.queue[this.head] === message) this.advanceHead();
     if (message.qos === 0) {
       this.remove(message); // at most once: gone from the session once handed to the link
@@ -189,7 +245,7 @@ export class Session {
       if (message.state === OutState.AwaitPubcomp) {
         resend.push({ type: PacketType.PUBREL, packetId: message.packetId });
       } else if (message.state !== OutState.Queued) {
-        resend.push({ type: PacketType.PUBLISH, topic: message.topic, payload: message.payload, qos: message.qos, retain: message.retain, dup: true, packetId: message.packetId });
+        resend.push({ type: PacketType.PUBLISH, topic: message.topic, topicBytes: message.topicBytes, payload: message.payload, qos: message.qos, retain: message.retain, dup: true, packetId: message.packetId });
       }
     }
     return resend;
@@ -234,14 +290,14 @@ export class Session {
     this.store.commit();
   }
 
-  private pickVictim(): OutgoingMessage | undefined {
+  private pickVictim(policy: DropPolicy = this.limits.dropPolicy): OutgoingMessage | undefined {
     let oldest: OutgoingMessage | undefined;
     for (let i = this.head; i < this.queue.length; i++) {
       const message = this.queue[i];
       if (!this.messages.has(message.messageId)) continue;
-      if (this.limits.dropPolicy === "oldest-qos0-first" && message.qos === 0) return message;
+      if (policy === "oldest-qos0-first" && message.qos === 0) return message;
       if (!oldest) oldest = message;
-      if (this.limits.dropPolicy === "oldest") break;
+      if (policy === "oldest") break;
     }
     return oldest;
   }
@@ -258,7 +314,7 @@ export class Session {
   private track(message: OutgoingMessage): void {
     this.messages.set(message.messageId, message);
     if (message.state === OutState.Queued) this.queue.push(message);
-    this.storedBytes += messageSize(message.topic, message.payload);
+    this.storedBytes += messageSize(message);
     if (message.state !== OutState.Queued) {
       this.byPacketId.set(message.packetId, message);
       this.inflight++;
@@ -267,7 +323,7 @@ export class Session {
 
   private remove(message: OutgoingMessage): void {
     if (!this.messages.delete(message.messageId)) return;
-    this.storedBytes -= messageSize(message.topic, message.payload);
+    this.storedBytes -= messageSize(message);
     if (message.state !== OutState.Queued) {
       this.byPacketId.delete(message.packetId);
       this.inflight--;
@@ -286,6 +342,6 @@ export class Session {
   }
 }
 
-function messageSize(topic: string, payload: Uint8Array): number {
-  return utf8Length(topic) + payload.length;
+function messageSize(message: OutgoingMessage): number {
+  return message.topicBytes.length + message.payload.length;
 }

@@ -30,11 +30,14 @@ export function discoveryMessages(board: Board, deviceId: string, topics: Device
         name: channel.name ?? channel.id,
         unique_id: uniqueId,
         state_topic: topics.telemetry,
+        // A batch of another sensor keeps this entity's state (`this` is the entity's own state in MQTT templates);
+        // "None" (unknown) rather than a non-numeric state, which a measurement sensor refuses.
         value_template:
           `{% if value_json.n == '${sensor.id}' %}` +
           `{{ ((${column}[1:] | sum) / 10 ** ${column}[0]) | round(${channel.decimals}) }}` +
-          `{% else %}{{ this.state }}{% endif %}`,
+          `{% elif is_number(this.state) %}{{ this.state }}{% else %}None{% endif %}`,
         unit_of_measurement: channel.unit,
+        suggested_display_precision: channel.decimals,
         state_class: "measurement",
         availability_topic: topics.status,
         payload_available: STATUS_ONLINE,

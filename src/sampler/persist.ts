@@ -51,14 +51,35 @@ export interface ReadingRecord {
   readonly scaled: readonly number[];
 }
 
+/**
+ * Stored data is untrusted (a crash mid-write, a store written by other firmware): every reader here checks lengths
+ * and shapes by hand, with no RegExp and no unbounded parse. XS's RegExp matcher keeps its backtracking state on the
+ * machine's stack area and in malloc'd blocks (xsre.c, fxPushState); a boot that ran it on stored strings while the
+ * heap was nearly full segfaulted in mcsim (issue 10), so nothing read from flash goes near it.
+ */
+const COUNTER_DIGITS_MAX = 16;
+/** Settings are a few hundred bytes of JSON; anything much larger is not ours and is not parsed. */
+export const SETTINGS_BYTES_MAX = 4096;
+/** A deadband text is a short number ("0.25", "1.5%"); longer stored text is not one. */
+export const DEADBAND_TEXT_MAX = 24;
+const INTERVAL_MIN_MS = 100;
+const INTERVAL_MAX_MS = 86_400_000;
+const HEARTBEAT_MAX_S = 86_400 * 7;
+
 export function readCounter(store: SessionStore, key: string): number {
   const bytes = store.get(key);
   if (bytes === undefined) return 0;
-  const text = decodeUtf8(bytes);
-  if (!/^\d{1,16}$/.test(text) || !Number.isSafeInteger(Number(text))) {
-    throw new StorageError(`holds "${text}", not a counter; delete the key to restart numbering (seq will then repeat)`, key);
+  let value = 0;
+  let ok = bytes.length >= 1 && bytes.length <= COUNTER_DIGITS_MAX;
+  for (let i = 0; ok && i < bytes.length; i++) {
+    const digit = bytes[i] - 0x30;
+    if (digit < 0 || digit > 9) ok = false;
+    else value = value * 10 + digit;
   }
-  return Number(text);
+  if (!ok || !Number.isSafeInteger(value)) {
+    throw new StorageError(`holds ${bytes.length} byte(s) that are not a counter; delete the key to restart numbering (seq will then repeat)`, key);
+  }
+  return value;
 }
 
 export function putCounter(store: SessionStore, key: string, value: number): void {
@@ -69,6 +90,10 @@ export function putCounter(store: SessionStore, key: string, value: number): voi
 export function readSettings(store: SessionStore, warn: (message: string) => void): StoredSettings {
   const bytes = store.get(SETTINGS_KEY);
   if (bytes === undefined) return {};
+  if (bytes.length > SETTINGS_BYTES_MAX) {
+    warn(`stored settings (${SETTINGS_KEY}) are ${bytes.length} bytes, more than settings ever take; using config defaults`);
+    return {};
+  }
   let data: unknown;
   try {
     data = JSON.parse(decodeUtf8(bytes));
@@ -79,9 +104,14 @@ export function readSettings(store: SessionStore, warn: (message: string) => voi
   const out: StoredSettings = {};
   if (typeof data !== "object" || data === null) return out;
   const o = data as Record<string, unknown>;
-  if (isRecordOf(o.interval, (v) => typeof v === "number")) out.interval = o.interval as { [sensor: string]: number };
-  if (isRecordOf(o.deadband, (v) => typeof v === "string")) out.deadband = o.deadband as { [channel: string]: string };
-  if (typeof o.heartbeatS === "number") out.heartbeatS = o.heartbeatS;
+  if (isRecordOf(o.interval, (v) => Number.isInteger(v) && (v as number) >= INTERVAL_MIN_MS && (v as number) <= INTERVAL_MAX_MS)) {
+    out.interval = o.interval as { [sensor: string]: number };
+  } else if (o.interval !== undefined) warn(`stored intervals (${SETTINGS_KEY}) are not whole ms from ${INTERVAL_MIN_MS} to ${INTERVAL_MAX_MS}; using config defaults`);
+  if (isRecordOf(o.deadband, (v) => typeof v === "string" && v.length <= DEADBAND_TEXT_MAX)) {
+    out.deadband = o.deadband as { [channel: string]: string };
+  } else if (o.deadband !== undefined) warn(`stored deadbands (${SETTINGS_KEY}) are not short texts; using config defaults`);
+  if (Number.isInteger(o.heartbeatS) && (o.heartbeatS as number) >= 0 && (o.heartbeatS as number) <= HEARTBEAT_MAX_S) out.heartbeatS = o.heartbeatS as number;
+  else if (o.heartbeatS !== undefined) warn(`stored heartbeat (${SETTINGS_KEY}) is not 0 to ${HEARTBEAT_MAX_S} s; using the config's`);
   return out;
 }
 
@@ -98,7 +128,11 @@ export function recordKey(seq: number): string {
 /** The seq of a record key, or undefined when the key is not one. */
 export function seqOfKey(key: string): number | undefined {
   const digits = key.slice(RECORD_PREFIX.length);
-  if (!key.startsWith(RECORD_PREFIX) || digits.length !== SEQ_DIGITS || !/^[0-9a-z]+$/.test(digits)) return undefined;
+  if (!key.startsWith(RECORD_PREFIX) || digits.length !== SEQ_DIGITS) return undefined;
+  for (let i = 0; i < digits.length; i++) {
+    const c = digits.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a))) return undefined;
+  }
   return parseInt(digits, 36);
 }
 
@@ -199,5 +233,6 @@ function readVarint(bytes: Uint8Array, at: { i: number }): number | undefined {
 
 function isRecordOf(value: unknown, check: (v: unknown) => boolean): boolean {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
-  return Object.keys(value).every((k) => check((value as Record<string, unknown>)[k]));
+  // Ids are short (board ids: 16 characters at most): a long key is not one of ours.
+  return Object.keys(value).every((k) => k.length <= 32 && check((value as Record<string, unknown>)[k]));
 }

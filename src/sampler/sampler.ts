@@ -139,6 +139,8 @@ export class Sampler {
   private running = false;
   private wasSynced = false;
   private publishFailures = 0;
+  /** Commits the store refused; each cost the change it carried (a reading counted in `dropped`). */
+  private storeFailures = 0;
   private batchesSent = 0;
 
   /** Reads boot counter, seq and stored settings, and commits the incremented boot counter. */
@@ -178,7 +180,7 @@ export class Sampler {
     const { presync_max, batch_max } = options.config;
     this.pendingMax = options.pendingMax ?? presync_max + 2 * batch_max * this.states.length;
     this.restorePending();
-    deps.store.commit();
+    this.commit();
   }
 
   /** Starts every sensor's schedule; the first read of each happens at once. */
@@ -302,8 +304,9 @@ export class Sampler {
     pending: number;
     batches: number;
     publishFailures: number;
-    /** Pending readings dropped because pendingMax was reached (each a seq gap). */
+    /** Pending readings dropped because pendingMax was reached or the store refused them (each a seq gap). */
     dropped: number;
+    storeFailures: number;
     synced: boolean;
     sensors: { [id: string]: SensorStats };
   } {
@@ -321,6 +324,7 @@ export class Sampler {
       batches: this.batchesSent,
       publishFailures: this.publishFailures,
       dropped: this.dropped,
+      storeFailures: this.storeFailures,
       synced: this.wall() !== undefined,
       sensors,
     };
@@ -422,10 +426,21 @@ export class Sampler {
     const seq = this.nextSeq;
     const record = encodeRecord({ seq, sensor: state.spec.id, boot: this.boot, uptimeMs, scaled });
     const store = this.deps.store;
-    store.put(recordKey(seq), record);
-    this.dropOverflow();
-    store.commit();
     this.nextSeq = seq + 1;
+    let kept = false;
+    try {
+      store.put(recordKey(seq), record);
+      this.dropOverflow();
+      kept = this.commit();
+    } catch (error) {
+      this.storeFailed(error);
+    }
+    if (!kept) {
+      // Not durable: the reading is lost, counted, and its seq left unused so the gap shows it.
+      this.dropped++;
+      this.warn(`reading seq ${seq} of ${state.spec.id} dropped: the store refused it`);
+      return;
+    }
     state.pending.push({ seq, boot: this.boot, uptimeMs, values: scaled.map((v, c) => unscaleValue(v, channels[c].decimals)), queuedAt: this.uptime(), record });
   }
 
@@ -511,7 +526,8 @@ export class Sampler {
       this.sendPending(state, state.pending.length);
       return;
     }
-    const { batch_max, batch_window_ms } = this.options.config;
+    const batch_max = this.options.config.batch_max;
+    const batch_window_ms = this.batchWindowMs();
     if (this.holdForSync()) return;
     if (state.pending.length >= batch_max) this.sendPending(state, state.pending.length - (state.pending.length % batch_max));
     if (state.pending.length === 0) return;
@@ -532,6 +548,15 @@ export class Sampler {
     }
   }
 
+  /**
+   * How long a batch may wait while online. With Home Assistant discovery on, 0: its value_template reads only
+   * the last reading of a message, so each reading goes out as it is taken; readings queued offline still go
+   * out as full batches (Home Assistant then sees the last of each).
+   */
+  private batchWindowMs(): number {
+    return this.options.config.ha_discovery ? 0 : this.options.config.batch_window_ms;
+  }
+
   /** True while the wall clock is unset and fewer than presync_max readings are held for stamping. */
   private holdForSync(): boolean {
     const limit = this.options.config.presync_max;
@@ -550,8 +575,12 @@ export class Sampler {
     const offset = wall - this.uptime();
     if (offset >= 0) {
       this.offsets.set(this.boot, offset);
-      this.putOffsets();
-      this.deps.store.commit();
+      try {
+        this.putOffsets();
+        this.commit();
+      } catch (error) {
+        this.storeFailed(error);
+      }
     }
     for (const state of this.states) this.evaluate(state, false);
   }
@@ -579,21 +608,25 @@ export class Sampler {
         channels: state.spec.channels,
         readings,
       });
-      for (const r of readings) store.delete(recordKey(r.seq));
-      this.stageSeqCounter();
       try {
+        for (const r of readings) store.delete(recordKey(r.seq));
+        this.stageSeqCounter();
         this.deps.publisher.publish(this.options.topics.telemetry, payload, { qos: this.qos });
         this.batchesSent++;
       } catch (error) {
         // Not queued: the readings stay pending (records put back) and go with a later batch.
-        for (const r of readings) store.put(recordKey(r.seq), r.record);
+        try {
+          for (const r of readings) store.put(recordKey(r.seq), r.record);
+        } catch (again) {
+          this.storeFailed(again); // their records were never deleted durably: they are still in the store
+        }
         state.pending.unshift(...readings);
         this.publishFailures++;
         this.warn(`telemetry batch seq ${readings[0].seq}-${readings[n - 1].seq} not queued, kept pending: ${describeError(error)}`);
-        store.commit();
+        this.commit();
         break;
       }
-      store.commit();
+      this.commit();
       this.pruneOffsets(boot);
     }
     if (state.pending.length === 0 && state.windowTimer !== undefined) {
@@ -617,8 +650,12 @@ export class Sampler {
     if (boot === this.boot || !this.offsets.has(boot)) return;
     for (const s of this.states) for (const r of s.pending) if (r.boot === boot) return;
     this.offsets.delete(boot);
-    this.putOffsets();
-    this.deps.store.commit();
+    try {
+      this.putOffsets();
+      this.commit();
+    } catch (error) {
+      this.storeFailed(error);
+    }
   }
 
   private wall(): number | undefined {
@@ -638,8 +675,40 @@ export class Sampler {
   }
 
   private persistSettings(): void {
-    putSettings(this.deps.store, this.settings);
-    this.deps.store.commit();
+    try {
+      putSettings(this.deps.store, this.settings);
+      this.commit();
+    } catch (error) {
+      this.storeFailed(error); // in force until the next reboot, as a command's setting always is until committed
+    }
+  }
+
+  /**
+   * Commits the store; a store that refuses (full, I/O) is counted, warned about and recovered (its staged changes
+   * dropped) instead of throwing: this runs in timers, and a timer must never throw out of the firmware. The client
+   * frees room when its own commit fails (it drops the oldest queued messages by its drop policy).
+   */
+  private commit(): boolean {
+    try {
+      this.deps.store.commit();
+      return true;
+    } catch (error) {
+      this.storeFailed(error);
+      return false;
+    }
+  }
+
+  private storeFailed(error: unknown): void {
+    this.storeFailures++;
+    this.warn(`store write failed: ${describeError(error)}`);
+    const store = this.deps.store;
+    if (!store.recover) throw error;
+    try {
+      store.recover();
+    } catch {
+      // Not recoverable (the medium, or the power, is gone): as the client does, the original error goes on up.
+      throw error;
+    }
   }
 
   private warn(message: string): void {

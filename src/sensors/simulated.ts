@@ -66,7 +66,11 @@ function setPath(target: Record<string, unknown>, path: string, value: number): 
   setPath(inner, path.slice(dot + 1), value);
 }
 
-/** A simulated `driver` sensor; sensors with the same seed and id produce the same series. */
-export function createSimulatedSensor(driver: string, seed: number, sensorId = driver): Sensor {
-  return new SimulatedSensor(driver, deriveSeed(seed, sensorId));
+/**
+ * A simulated `driver` sensor; sensors with the same seed, id and boot produce the same series. Each boot
+ * (the device's boot counter) gets its own stream, so the first reading after a reboot is not a repeat of the
+ * first boot's; boot 1 (and a caller that gives none) keeps the series of the seed and id alone.
+ */
+export function createSimulatedSensor(driver: string, seed: number, sensorId = driver, boot = 1): Sensor {
+  return new SimulatedSensor(driver, deriveSeed(seed, boot <= 1 ? sensorId : `${sensorId}#${boot}`));
 }

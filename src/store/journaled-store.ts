@@ -42,6 +42,8 @@ export interface StoreBackend {
   removeJournal(): void;
   /** Barrier: every earlier write/remove is durable before any later one begins. */
   sync(): void;
+  /** Bytes the backend can hold at once (items and journal together), where its medium bounds it. */
+  capacityBytes?(): number | undefined;
 }
 
 const JOURNAL_MAGIC = 0x314e524a; // "JRN1" little-endian
@@ -156,24 +158,17 @@ export class JournaledStore extends StagedStore {
 
   /** Recovers `backend` (redo or drop its journal) and opens the store over it. */
   static open(backend: StoreBackend): JournaledStore {
-    const journal = backend.readJournal();
-    const ops = journal === undefined ? undefined : decodeJournal(journal);
-    if (ops !== undefined) {
-      applyOps(backend, ops);
-      backend.sync();
-    }
-    // Also when no journal reads back: a backend may hold the pieces of one cut before its commit point.
-    backend.removeJournal();
-    backend.sync();
-    const names = backend.names();
-    for (const name of names) {
-      try {
-        checkKey(name);
-      } catch {
-        throw new StorageError("backend holds an item that is not a store key; erase the store", name);
-      }
-    }
-    return new JournaledStore(backend, names);
+    return new JournaledStore(backend, recoverBackend(backend));
+  }
+
+  /** After a failed commit: the same recovery as open(): a complete journal is redone, a torn one dropped. */
+  protected override restore(): Iterable<string> {
+    return recoverBackend(this.backend);
+  }
+
+  /** The backend's capacity: the journal of a commit needs room beside the items, which the client's budget leaves. */
+  capacityBytes(): number | undefined {
+    return this.backend.capacityBytes?.();
   }
 
   /** Reads every committed value and throws a StorageError naming the first that fails its CRC. */
@@ -202,6 +197,32 @@ export class JournaledStore extends StagedStore {
   }
 }
 
+/** Redoes a complete journal or drops a torn one, and returns the item names, each checked to be a store key. */
+function recoverBackend(backend: StoreBackend): string[] {
+  const journal = backend.readJournal();
+  const ops = journal === undefined ? undefined : decodeJournal(journal);
+  let unapplied: StagedOp[] = [];
+  if (ops !== undefined) {
+    unapplied = redo(backend, ops);
+    backend.sync();
+  }
+  // Also when no journal reads back: a backend may hold the pieces of one cut before its commit point.
+  backend.removeJournal();
+  backend.sync();
+  // A full partition: the journal's own room is free now. What still does not fit is lost (the session reports the
+  // messages it misses as dropped); a store that cannot finish its redo would never let the device run again.
+  if (redo(backend, unapplied).length === 0 && unapplied.length > 0) backend.sync();
+  const names = backend.names();
+  for (const name of names) {
+    try {
+      checkKey(name);
+    } catch {
+      throw new StorageError("backend holds an item that is not a store key; erase the store", name);
+    }
+  }
+  return names;
+}
+
 /** Removes every item and the journal: the way out after a StorageError on a corrupt journal. */
 export function eraseStore(backend: StoreBackend): void {
   backend.removeJournal();
@@ -226,6 +247,22 @@ export function openVerifiedOrReset(backend: StoreBackend, onReset: (error: Stor
     eraseStore(backend);
     return JournaledStore.open(backend);
   }
+}
+
+/** Applies a journal's changes, deletes first (they free room), and returns the puts the backend refused. */
+function redo(backend: StoreBackend, ops: readonly StagedOp[]): StagedOp[] {
+  const refused: StagedOp[] = [];
+  for (const op of ops) if (op[1] === null) backend.remove(op[0]);
+  for (const op of ops) {
+    const value = op[1];
+    if (value === null) continue;
+    try {
+      backend.write(op[0], encodeItem(op[0], value));
+    } catch {
+      refused.push(op);
+    }
+  }
+  return refused;
 }
 
 function applyOps(backend: StoreBackend, ops: readonly StagedOp[]): void {

@@ -19,10 +19,15 @@ export class MemoryStore extends StagedStore {
     return value === undefined ? new Uint8Array(0) : value.slice();
   }
 
+  protected override restore(): Iterable<string> {
+    return [...this.committed.keys()];
+  }
+
   protected override persist(ops: readonly StagedOp[]): void {
-    for (const [key, value] of ops) {
-      if (value === null) this.committed.delete(key);
-      else this.committed.set(key, value);
+    for (let i = 0; i < ops.length; i++) {
+      const value = ops[i][1];
+      if (value === null) this.committed.delete(ops[i][0]);
+      else this.committed.set(ops[i][0], value);
     }
   }
 }

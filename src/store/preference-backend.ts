@@ -17,6 +17,28 @@ const COUNT_BYTES = 2; // chunk 0 starts with the number of chunks (u16 LE)
 const JOURNAL_SUFFIX = ".j";
 
 /**
+ * ESP-IDF NVS layout (components/nvs_flash, "NVS page structure"): 4096-byte pages, each a 32-byte header, a 32-byte
+ * entry-state bitmap and 126 entries of 32 bytes. A blob costs one index entry plus, per chunk, one header entry and
+ * its data rounded up to 32 bytes.
+ */
+export const NVS_PAGE_BYTES = 4096;
+export const NVS_ENTRIES_PER_PAGE = 126;
+export const NVS_ENTRY_BYTES = 32;
+/**
+ * Pages the store must leave alone: one NVS keeps free for garbage collection (it refuses writes that would use it),
+ * and one for what ESP-IDF itself keeps in the same partition (Wi-Fi credentials and calibration, PHY data).
+ */
+export const NVS_RESERVED_PAGES = 2;
+/** Moddable's default NVS partition on ESP32 (build/devices/esp32/xsProj-esp32/partitions.csv, SDK 8.2.3: nvs 0x6000). */
+export const DEFAULT_NVS_PARTITION_BYTES = 0x6000;
+
+/** Bytes of NVS entries a store may use on a partition of `partitionBytes` (see NVS_RESERVED_PAGES). */
+export function nvsCapacityBytes(partitionBytes: number): number {
+  const pages = Math.floor(partitionBytes / NVS_PAGE_BYTES);
+  return Math.max(0, pages - NVS_RESERVED_PAGES) * NVS_ENTRIES_PER_PAGE * NVS_ENTRY_BYTES;
+}
+
+/**
  * Layout: item `key` is chunk 0 at (domain, key) and chunk i at (domain + "." + i, key); chunk 0
  * starts with the chunk count. The journal lives in domain + ".j" under keys "0", "1", ...
  * Chunk 0 is written last and removed first, so a journal is either whole or reads as absent or
@@ -34,14 +56,20 @@ export class PreferenceBackend implements StoreBackend {
   private readonly domain: string;
   private readonly journalDomain: string;
   private readonly chunkBytes: number;
+  private readonly partitionBytes: number;
 
-  constructor(prefs: PreferenceApi, domain: string, chunkBytes = PREFERENCE_VALUE_LIMIT) {
+  /** `partitionBytes`: the size of the NVS partition the preferences live in (capacityBytes() derives from it). */
+  constructor(prefs: PreferenceApi, domain: string, chunkBytes = PREFERENCE_VALUE_LIMIT, partitionBytes = DEFAULT_NVS_PARTITION_BYTES) {
     if (domain.length === 0 || domain.length > PREFERENCE_NAME_LIMIT - 3) {
       throw new RangeError(`preference domain "${domain}" must be 1 to ${PREFERENCE_NAME_LIMIT - 3} characters (3 are kept for chunk suffixes)`);
     }
     if (chunkBytes <= COUNT_BYTES || chunkBytes > PREFERENCE_VALUE_LIMIT) {
       throw new RangeError(`preference chunk size ${chunkBytes} must be ${COUNT_BYTES + 1}..${PREFERENCE_VALUE_LIMIT} bytes`);
     }
+    if (!Number.isInteger(partitionBytes) || partitionBytes < NVS_PAGE_BYTES) {
+      throw new RangeError(`NVS partition size ${partitionBytes} must be a whole number of bytes of at least one ${NVS_PAGE_BYTES}-byte page`);
+    }
+    this.partitionBytes = partitionBytes;
     this.prefs = prefs;
     this.domain = domain;
     this.journalDomain = domain + JOURNAL_SUFFIX;
@@ -81,6 +109,14 @@ export class PreferenceBackend implements StoreBackend {
   }
 
   sync(): void {}
+
+  /**
+   * NVS entry bytes the store may fill: every page but the reserved ones. A value of n bytes costs about n + 64 of
+   * them (index and chunk header entries, rounding to 32); the client charges its messages that overhead.
+   */
+  capacityBytes(): number {
+    return nvsCapacityBytes(this.partitionBytes);
+  }
 
   private chunkDomain(index: number): string {
     const domain = index === 0 ? this.domain : `${this.domain}.${index}`;

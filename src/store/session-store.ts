@@ -13,8 +13,8 @@
  * - A value that fails its checksum is reported with a StorageError naming its key (from get, or
  *   when the store is opened for a corrupt commit journal), never returned silently. The caller
  *   may delete that key and commit to go on.
- * - If commit() throws (I/O error), the store refuses further use with a StorageError: open it
- *   again, which recovers the last committed state.
+ * - If commit() throws (I/O error, a full partition), the store refuses further use with a StorageError
+ *   until recover() (or opening it again) brings back the last committed state.
  */
 export interface SessionStore {
   get(key: string): Uint8Array | undefined;
@@ -28,6 +28,12 @@ export interface SessionStore {
    * a flash log), or undefined where nothing bounds it (memory). The client derives its queue's byte limit from it.
    */
   capacityBytes?(): number | undefined;
+  /**
+   * After a commit() that threw: drops the staged changes and brings the store back to its last durable state, usable
+   * again (a full partition must not stop the device: the caller frees room and goes on). Throws if the backend
+   * cannot be brought back (the store then stays refused).
+   */
+  recover?(): void;
 }
 
 export const MAX_KEY_LENGTH = 15;

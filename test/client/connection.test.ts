@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { PacketType } from "../../src/mqtt/constants";
 import { MqttClient } from "../../src/mqtt/client";
-import { ConnectionRefusedError, QueueFullError, StorageError } from "../../src/errors";
+import { ConfigError, ConnectionRefusedError, QueueFullError, StorageError } from "../../src/errors";
 import { MemoryStore } from "../../src/store/memory-store";
 import { messageKey } from "../../src/mqtt/session-records";
 import { FakeClock } from "../support/fake-clock";
@@ -73,7 +73,7 @@ describe("timeouts and backoff", () => {
     expect(client.state).toBe("connected");
   });
 
-  it("backs off exponentially with full jitter up to the cap, and resets after a successful CONNACK", () => {
+  it("backs off exponentially with full jitter up to the cap, and resets once a connection has stayed up stableConnectionMs", () => {
     const randoms = [0.999, 0.999, 0.999, 0.999, 0.999, 0.999, 0.25];
     const { client, broker, clock, seen } = makeClient({ backoffBaseMs: 100, backoffCapMs: 1000, connectTimeoutMs: 50 }, { random: () => randoms.shift() ?? 0.5 });
     client.start();
@@ -83,8 +83,22 @@ describe("timeouts and backoff", () => {
     }
     expect(seen.disconnects.map((d) => d.willReconnectInMs)).toEqual([99, 199, 399, 799, 999, 999]);
     handshake(broker);
+    clock.advance(30_000); // CLIENT_DEFAULTS.stableConnectionMs
     broker.link.cut();
     expect(seen.disconnects[6].willReconnectInMs).toBe(25); // 0.25 x base again
+  });
+
+  it("a connection that dies soon after CONNACK keeps the backoff growing (a poison message brought back by the session)", () => {
+    const { client, broker, clock, seen } = makeClient({ backoffBaseMs: 100, backoffCapMs: 100_000 }, { random: () => 0.999 });
+    client.start();
+    for (let i = 0; i < 8; i++) {
+      handshake(broker, i > 0);
+      clock.advance(29_999);
+      broker.link.cut();
+      clock.advance(seen.disconnects[i].willReconnectInMs ?? 0);
+    }
+    expect(seen.disconnects.map((d) => d.willReconnectInMs)).toEqual([99, 199, 399, 799, 1598, 3196, 6393, 12787]);
+    expect(broker.attempts).toBe(9);
   });
 
   it("an ack late past ackTimeoutMs on a live link drops it; the message is resent after reconnect, never on the live link", () => {
@@ -116,16 +130,29 @@ describe("timeouts and backoff", () => {
 });
 
 describe("refused connections", () => {
-  it("bad credentials (code 4) stop the client with a clear error instead of retrying in a loop", () => {
-    const { client, broker, clock, seen } = makeClient();
+  it("bad credentials (code 4) never stop the client: it retries only every fatalRetryMs (jittered), says why, and connects once fixed", () => {
+    const randoms = [0, 0.999, 0.5];
+    const { client, broker, clock, seen } = makeClient({}, { random: () => randoms.shift() ?? 0.5 });
     client.start();
     broker.link.open();
     broker.link.send({ type: P.CONNACK, sessionPresent: false, returnCode: 4 });
-    expect(client.state).toBe("stopped");
+    expect(client.state).toBe("waiting");
     expect(seen.errors[0]).toBeInstanceOf(ConnectionRefusedError);
     expect(seen.errors[0].message).toMatch(/mqtt_user/);
-    clock.advance(24 * 3600_000);
+    // 0.5 x 5 min with random 0: never a tight loop.
+    expect(seen.disconnects[0].willReconnectInMs).toBe(150_000);
+    expect(client.problem()).toEqual({ message: expect.stringMatching(/^connection refused: .*return code 4/), permanent: true, retryAt: clock.now() + 150_000 });
+    clock.advance(149_999);
     expect(broker.attempts).toBe(1);
+    clock.advance(1);
+    expect(broker.attempts).toBe(2);
+    broker.link.open();
+    broker.link.send({ type: P.CONNACK, sessionPresent: false, returnCode: 4 });
+    expect(seen.disconnects[1].willReconnectInMs).toBe(449_700); // 1.4997 x 5 min
+    clock.advance(449_700);
+    handshake(broker);
+    expect(client.state).toBe("connected");
+    expect(client.problem()).toBeUndefined();
   });
 
   it("server unavailable (code 3) retries, slowly: near the backoff cap", () => {
@@ -356,6 +383,14 @@ it("rejects nonsensical options with the option's name", () => {
   expect(() => new MqttClient({ clientId: "x", maxInflight: 0 }, deps)).toThrow(/maxInflight/);
   expect(() => new MqttClient({ clientId: "x", maxInflight: 10, queueMaxMessages: 5 }, deps)).toThrow(/queueMaxMessages/);
   expect(() => new MqttClient({ clientId: "x", keepAliveSeconds: 70000 }, deps)).toThrow(/keepAliveSeconds/);
+});
+
+it("an empty client id with a persistent session is refused when the client is built [MQTT-3.1.3-7]; with cleanSession it is allowed", () => {
+  const broker = new ScriptedBroker();
+  const deps = { transport: broker.transport, clock: new FakeClock(), store: new MemoryStore(), random: () => 0.5 };
+  expect(() => new MqttClient({ clientId: "" }, deps)).toThrow(ConfigError);
+  expect(() => new MqttClient({ clientId: "", cleanSession: false }, deps)).toThrow("[MQTT-3.1.3-7]");
+  expect(() => new MqttClient({ clientId: "", cleanSession: true }, deps)).not.toThrow();
 });
 
 it("a broker trickling bytes of a packet that never completes does not hold off the keepalive timeout", () => {

@@ -223,14 +223,17 @@ describe("incoming QoS 2 exactly once", () => {
     const device = rebootable();
     const { broker, clock } = device;
     const first = device.boot();
+    first.client.subscribe("in/#", 2, () => {});
     first.client.start();
     handshake(broker);
     const publish = { type: P.PUBLISH, topic: "in/x", payload: bytes("once"), qos: 2 as const, retain: false, dup: false, packetId: 9 };
     broker.link.send(publish);
     expect(first.seen.messages).toHaveLength(1);
     const second = device.boot();
+    second.client.subscribe("in/#", 2, () => {});
     second.client.start();
     handshake(broker, true);
+    broker.link.expect({ type: P.SUBSCRIBE }); // the first boot's SUBSCRIBE was never acknowledged
     broker.link.send({ ...publish, dup: true });
     broker.link.expect({ type: P.PUBREC, packetId: 9 });
     expect(second.seen.messages).toHaveLength(0);

@@ -7,9 +7,10 @@ import {
   decodeMeta, encodeFlight, encodeMessage, encodeMeta, flightKey, messageKey, readStoredMessages, type OutgoingMessage,
 } from "../../src/mqtt/session-records";
 import { MemoryStore } from "../../src/store/memory-store";
+import { encodeUtf8 } from "../../src/mqtt/utf8";
 
 const message = (id: number, qos: 0 | 1 | 2, state: OutState = OutState.Queued, packetId = 0): OutgoingMessage => ({
-  messageId: id, topic: "t/ü", payload: new Uint8Array([1, 2, 3]), qos, retain: id % 2 === 0, state, packetId,
+  messageId: id, topic: "t/ü", topicBytes: encodeUtf8("t/ü"), payload: new Uint8Array([1, 2, 3]), qos, retain: id % 2 === 0, state, packetId,
 });
 
 function storeWith(entries: Array<[string, Uint8Array]>): MemoryStore {

@@ -33,7 +33,7 @@ function boot(config: Record<string, unknown> = {}, flash = new Map<string, Uint
     freeHeap: () => 81_234,
     logger: { info: () => {}, warn: (m) => warnings.push(m) },
     defaultDeviceId: "a4cf12b3c4d5",
-    createSensor: (spec, _board, cfg) => createSimulatedSensor(spec.driver, cfg.sim_seed, spec.id),
+    createSensor: (spec, _board, cfg, bootCount) => createSimulatedSensor(spec.driver, cfg.sim_seed, spec.id, bootCount),
     publisher: () => publisher,
   };
   const device = new Device({ config: { health_s: "0", ...config }, board: loadJson(boardFile), boardFile }, platform);
@@ -161,6 +161,63 @@ describe("Home Assistant discovery", () => {
       device: { identifiers: ["xsms_kitchen"] },
     });
     expect(t.value_template).toContain("value_json.c.t[1:] | sum");
+    expect(t.suggested_display_precision).toBe(2);
+  });
+
+  it("every discovery field is one Home Assistant's MQTT sensor schema knows, with a valid value", () => {
+    // From home-assistant/core, homeassistant/components/mqtt: sensor.py (_PLATFORM_SCHEMA_BASE), the read-only
+    // base (state_topic, value_template, qos, encoding) and the common entity schema (availability, device, unique_id,
+    // ...), with abbreviations.py for the long names. Discovery drops unknown keys silently (vol.REMOVE_EXTRA), so a
+    // misspelt key would just vanish.
+    const sensorKeys = new Set([
+      "device_class", "expire_after", "force_update", "last_reset_value_template", "name", "options", "suggested_display_precision",
+      "state_class", "unit_of_measurement", "state_topic", "value_template", "qos", "encoding", "availability", "availability_mode",
+      "availability_topic", "availability_template", "payload_available", "payload_not_available", "device", "enabled_by_default",
+      "entity_category", "icon", "json_attributes_topic", "json_attributes_template", "object_id", "unique_id",
+    ]);
+    const deviceKeys = new Set(["connections", "configuration_url", "identifiers", "name", "manufacturer", "model", "sw_version", "suggested_area"]);
+    const unitsByClass: Record<string, string[]> = { temperature: ["°C", "°F", "K"], humidity: ["%"], pressure: ["Pa", "hPa", "kPa", "bar", "cbar", "mbar", "mmHg", "inHg", "psi"] };
+    for (const boardFile of ["boards/lin.json", "boards/esp32/m5stack.json", "boards/esp32/esp32c3.json"]) {
+      const h = boot({ ha_discovery: "true", device_id: "kitchen" }, new Map(), boardFile);
+      const configs = h.publisher.published.filter((p) => p.topic.startsWith("homeassistant/"));
+      expect(configs.length).toBeGreaterThan(0);
+      for (const message of configs) {
+        expect(message.topic).toMatch(/^homeassistant\/sensor\/[A-Za-z0-9_-]+\/config$/);
+        const config = JSON.parse(message.text) as Record<string, unknown>;
+        expect(Object.keys(config).filter((k) => !sensorKeys.has(k)), message.topic).toEqual([]);
+        expect(Object.keys(config.device as object).filter((k) => !deviceKeys.has(k))).toEqual([]);
+        expect(["measurement", "total", "total_increasing"]).toContain(config.state_class);
+        if (config.device_class !== undefined) expect(unitsByClass[String(config.device_class)], message.topic).toContain(config.unit_of_measurement);
+        expect(Number.isInteger(config.suggested_display_precision) && Number(config.suggested_display_precision) >= 0).toBe(true);
+        // Availability is the status topic, which carries nothing but these two payloads.
+        expect(config.availability_topic).toBe(h.device.topics.status);
+        expect(String(config.value_template)).toContain("is_number(this.state)");
+      }
+    }
+  });
+
+  it("with discovery on, readings go out one by one while online (Home Assistant reads only the last of a message)", () => {
+    const h = boot({ ha_discovery: "true", batch_max: "10", batch_window_ms: "60000", deadband: "0", interval_ms: "1000" }, new Map(), "test/sim/fixtures/every-sample/lin.json");
+    h.clock.advance(4_000);
+    const batches = h.publisher.on(h.device.topics.telemetry).map((p) => decodeTelemetry(p.payload));
+    expect(batches.length).toBeGreaterThanOrEqual(4);
+    expect(batches.every((b) => b.readings.length === 1)).toBe(true);
+  });
+
+  it("with discovery off, the same readings wait for the batch window", () => {
+    const h = boot({ batch_max: "10", batch_window_ms: "60000", deadband: "0", interval_ms: "1000" }, new Map(), "test/sim/fixtures/every-sample/lin.json");
+    h.clock.advance(4_000);
+    expect(h.publisher.on(h.device.topics.telemetry)).toHaveLength(0);
+  });
+
+  it("with discovery on, readings taken offline still go out as full batches", () => {
+    const h = boot({ ha_discovery: "true", batch_max: "5", deadband: "0", interval_ms: "1000" }, new Map(), "test/sim/fixtures/every-sample/lin.json");
+    h.device.onDisconnect();
+    const before = h.publisher.on(h.device.topics.telemetry).length;
+    h.clock.advance(10_000);
+    const offline = h.publisher.on(h.device.topics.telemetry).slice(before).map((p) => decodeTelemetry(p.payload));
+    expect(offline.length).toBeGreaterThan(0);
+    expect(offline.every((b) => b.readings.length === 5)).toBe(true);
   });
 
   it("publishes none when off", () => {
@@ -168,23 +225,40 @@ describe("Home Assistant discovery", () => {
   });
 });
 
+describe("simulated sensors across boots", () => {
+  it("the first reading of a second boot is not a repeat of the first boot's (the walk is seeded by seed and boot)", () => {
+    const flash = new Map<string, Uint8Array>();
+    const firstReading = (h: Harness) => decodeTelemetry(h.publisher.on(h.device.topics.telemetry)[0].payload).readings[0].values;
+    const first = boot({ deadband: "0", batch_window_ms: "0" }, flash, "test/sim/fixtures/every-sample/lin.json");
+    first.clock.advance(10);
+    const a = firstReading(first);
+    first.device.stop();
+    const second = boot({ deadband: "0", batch_window_ms: "0" }, flash, "test/sim/fixtures/every-sample/lin.json");
+    second.clock.advance(10);
+    expect(second.device.sampler.boot).toBe(2);
+    expect(firstReading(second)).not.toEqual(a);
+  });
+});
+
 describe("health telemetry", () => {
-  it("reports queue, drops, reconnects, heap and failures on the status topic every health_s", () => {
+  it("reports queue, drops, reconnects, heap and failures on its own health topic every health_s, never on the status topic", () => {
     const h = boot({ health_s: "60" });
     h.publisher.queue = { depth: 4, bytes: 900, oldestAgeMs: 1234 };
     h.publisher.counters = { ...h.publisher.counters, dropped: 2, reconnects: 3 };
     h.clock.advance(60_000);
-    const health = h.publisher.on(h.device.topics.status).filter((p) => p.text.startsWith("{"));
+    const health = h.publisher.on(h.device.topics.health);
     expect(health).toHaveLength(1);
     expect(health[0].retain).toBe(false);
     expect(JSON.parse(health[0].text)).toMatchObject({ boot: 1, up: 60_000, sync: true, q: 4, qb: 900, age: 1234, drop: 2, rc: 3, heap: 81_234, fail: { env: 0 } });
     h.clock.advance(60_000);
-    expect(h.publisher.on(h.device.topics.status).filter((p) => p.text.startsWith("{"))).toHaveLength(2);
+    expect(h.publisher.on(h.device.topics.health)).toHaveLength(2);
+    expect(h.device.topics.health).toBe("xsms/a4cf12b3c4d5/health");
+    expect(h.publisher.on(h.device.topics.status).map((p) => p.text).every((t) => t === "online" || t === "offline")).toBe(true);
   });
 
   it("is also sent on demand by the health command", () => {
     const h = boot();
     expect(h.command("health", "")).toEqual({ cmd: "health", ok: true });
-    expect(h.publisher.on(h.device.topics.status).some((p) => p.text.startsWith("{"))).toBe(true);
+    expect(h.publisher.on(h.device.topics.health).length > 0).toBe(true);
   });
 });

@@ -91,7 +91,7 @@ export function createModdablePlatform(config: FirmwareConfig, events: PlatformE
     freeHeap: freeHeapBytes,
     logger,
     defaultDeviceId: defaultDeviceId(DESKTOP_DEVICE_ID),
-    createSensor: (spec, board, sensorConfig) => createModdableSensor(spec, board, sensorConfig, logger),
+    createSensor: (spec, board, sensorConfig, boot) => createModdableSensor(spec, board, sensorConfig, boot, logger),
     network,
     sntp,
   };

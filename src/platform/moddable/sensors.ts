@@ -88,7 +88,7 @@ class RetryingSensor implements Sensor {
 }
 
 /** DevicePlatform.createSensor on Moddable. */
-export function createModdableSensor(spec: BoardSensor, board: Board, config: FirmwareConfig, logger?: Logger): Sensor {
-  if (spec.bus === "sim") return createSimulatedSensor(spec.driver, config.sim_seed, spec.id);
+export function createModdableSensor(spec: BoardSensor, board: Board, config: FirmwareConfig, boot: number, logger?: Logger): Sensor {
+  if (spec.bus === "sim") return createSimulatedSensor(spec.driver, config.sim_seed, spec.id, boot);
   return new RetryingSensor(() => openDriver(spec, board, logger), `${spec.id} (${spec.driver})`, logger);
 }

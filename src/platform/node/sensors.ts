@@ -6,9 +6,9 @@ import { createSimulatedSensor } from "../../sensors/simulated";
 
 /**
  * DevicePlatform.createSensor for Node: a "sim" sensor and an I2C or analog one alike become the simulated
- * sensor of the same driver, seeded by config.sim_seed and the sensor id, so a board file for real hardware
- * also runs in the simulator with the same payload shape.
+ * sensor of the same driver, seeded by config.sim_seed, the sensor id and the boot, so a board file for real
+ * hardware also runs in the simulator with the same payload shape, and a reboot does not replay the last boot's values.
  */
-export function createNodeSensor(spec: BoardSensor, _board: unknown, config: FirmwareConfig): Sensor {
-  return createSimulatedSensor(spec.driver, config.sim_seed, spec.id);
+export function createNodeSensor(spec: BoardSensor, _board: unknown, config: FirmwareConfig, boot: number): Sensor {
+  return createSimulatedSensor(spec.driver, config.sim_seed, spec.id, boot);
 }

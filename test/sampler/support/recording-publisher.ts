@@ -18,7 +18,7 @@ export interface RecordedPublish {
 export class RecordingPublisher implements Publisher {
   readonly published: RecordedPublish[] = [];
   readonly subscriptions: { filter: string; qos: number; handler: MessageHandler }[] = [];
-  counters: ClientCounters = { sent: 0, acked: 0, retried: 0, queued: 0, dropped: 0, reconnects: 0, received: 0, protocolErrors: 0 };
+  counters: ClientCounters = { sent: 0, acked: 0, retried: 0, queued: 0, dropped: 0, reconnects: 0, received: 0, protocolErrors: 0, oversized: 0, ignored: 0, storeFailures: 0 };
   queue = { depth: 0, bytes: 0, oldestAgeMs: 0 };
   /** When set, publish() throws it (a full queue under "reject-new"). */
   refuseWith: Error | undefined;

@@ -78,10 +78,16 @@ export class NeutralLink implements Transport {
     return this;
   }
 
-  cut(): void {
+  cut(error: Error = new Error("link cut by script")): void {
     this.closed = true;
     this.log.push(`link${this.index} cut`);
-    this.handlers.onClose(new Error("link cut by script"));
+    this.handlers.onClose(error);
+  }
+
+  /** Raw bytes as a socket delivers them (any chunk of any packet), not logged: for large or malformed input. */
+  sendBytes(bytes: Uint8Array): this {
+    this.handlers.onData(bytes);
+    return this;
   }
 
   expect(expected: { type: number; [field: string]: unknown }): Packet {

@@ -6,18 +6,39 @@ import { HELP, parseArgs, UsageError, type SimOptions } from "./options";
 import { JsonReporter, TextReporter, type Reporter } from "./output";
 import { startRun } from "./run";
 
+/**
+ * stdout as the reporters see it. A reader that went away (`| head -3`, `| jq` that exited) is the user saying
+ * "enough": the first EPIPE stops the run cleanly, instead of an unhandled 'error' event and a stack trace.
+ */
+const out = {
+  closed: false,
+  onClosed: () => {},
+  write(text: string): void {
+    if (!this.closed) process.stdout.write(text);
+  },
+};
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+  if (out.closed) return;
+  out.closed = true;
+  out.onClosed();
+});
+
+/** How long a run whose output reader went away may take to stop cleanly. */
+const EPIPE_GRACE_MS = 500;
+
 export async function main(argv: readonly string[]): Promise<number> {
+  const json = argv.includes("--json");
   let options: SimOptions;
   try {
-    options = parseArgs(argv);
+    options = parseArgs(argv, process.env);
   } catch (error) {
-    return usageFailure(error, argv.includes("--json"));
+    return usageFailure(error, json);
   }
   if (options.help) {
-    process.stdout.write(HELP + "\n");
+    out.write(HELP + "\n");
     return 0;
   }
-  const out = { write: (text: string) => void process.stdout.write(text) };
   const reporter: Reporter = options.json
     ? new JsonReporter(out)
     : new TextReporter(out, { tty: process.stdout.isTTY === true, devices: options.devices, embedded: options.broker === undefined });
@@ -45,6 +66,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   };
   process.on("SIGINT", () => onSignal("SIGINT"));
   process.on("SIGTERM", () => onSignal("SIGTERM"));
+  // The reader of stdout is gone: stop as Ctrl-C would, but without waiting long for a broker nobody watches
+  // (what is not delivered stays in the data dir), and say nothing more.
+  out.onClosed = () => run.stop(EPIPE_GRACE_MS);
+  if (out.closed) run.stop(EPIPE_GRACE_MS);
   return run.done;
 }
 
@@ -56,14 +81,16 @@ function usageFailure(error: unknown, json: boolean): number {
   throw error;
 }
 
+/** A failure before any run: the same `exit` event (with `t`) as a run's last one, and the message on stderr. */
 function report(json: boolean, code: number, message: string): void {
-  if (json) process.stdout.write(JSON.stringify({ event: "exit", code, message }) + "\n");
+  if (json) new JsonReporter(out).emit({ event: "exit", code, message });
   process.stderr.write(`xs-mqtt-sim: ${message}\n`);
 }
 
 main(process.argv.slice(2)).then(
   (code) => {
-    // Let stdout drain (piped output is asynchronous) before exiting.
+    // Let stdout drain (piped output is asynchronous) before exiting; a closed pipe has nothing left to drain.
+    if (out.closed) process.exit(code);
     process.stdout.write("", () => process.exit(code));
   },
   (error: unknown) => {

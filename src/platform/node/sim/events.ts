@@ -2,7 +2,8 @@
 
 /** Every event carries `t`, ms since the simulator started, added by the reporter. */
 export type SimEvent =
-  | { event: "broker"; url: string; embedded: boolean }
+  /** `subscribe` / `publish`: mosquitto_sub and mosquitto_pub command lines for this broker and device, ready to paste. */
+  | { event: "broker"; url: string; embedded: boolean; subscribe: string; publish: string }
   | { event: "boot"; device: string; boot: number; nextSeq: number; queuedMessages: number; queuedReadings: number; dataDir: string }
   | { event: "connected"; device: string; sessionPresent: boolean }
   | { event: "disconnected"; device: string; reason: string; retryInMs?: number }

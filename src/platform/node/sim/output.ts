@@ -91,9 +91,10 @@ export class TextReporter implements Reporter {
     const perDevice = this.options.devices <= PER_DEVICE_LIMIT;
     switch (event.event) {
       case "broker":
-        return event.embedded
-          ? `embedded broker on ${event.url} (no --broker given); messages it carries are printed below`
-          : `broker ${event.url}`;
+        return (
+          (event.embedded ? `embedded broker on ${event.url} (no --broker given); messages it carries are printed below` : `broker ${event.url}`) +
+          `\n  watch:   ${event.subscribe}\n  command: ${event.publish}`
+        );
       case "boot":
         if (!perDevice) return undefined;
         return `[${event.device}] boot ${event.boot}: next seq ${event.nextSeq}, ${event.queuedMessages} message(s) queued from before (${event.queuedReadings} reading(s)), data dir ${event.dataDir}`;

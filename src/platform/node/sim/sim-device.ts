@@ -7,6 +7,7 @@ import type { MqttClient } from "../../../mqtt/client";
 import type { QoS } from "../../../mqtt/constants";
 import { readStoredMessages } from "../../../mqtt/session-records";
 import { STATUS_OFFLINE } from "../../../config/device-topics";
+import { readSettings, SETTINGS_KEY, type StoredSettings } from "../../../sampler/persist";
 import { decodeTelemetry } from "../../../sampler/payload";
 import type { Sensor } from "../../../sensors/sensor";
 import type { SessionStore } from "../../../store/session-store";
@@ -26,6 +27,8 @@ export interface SimDeviceSpec {
   transport: TransportFactory;
   /** Readings to take in this run, or undefined to sample until stop(). */
   samples?: number;
+  /** --reset-settings: delete the settings stored by command before the first boot. */
+  resetSettings?: boolean;
   emit(event: SimEvent): void;
   /** Called once when `samples` readings were taken and every queued message is delivered. */
   onFinished(device: SimDevice): void;
@@ -44,7 +47,6 @@ interface Boot {
 
 export class SimDevice {
   id = "";
-  taken = 0;
   delivered = 0;
   droppedReadings = 0;
   droppedMessages = 0;
@@ -56,6 +58,9 @@ export class SimDevice {
   samplingDone = false;
   finished = false;
   private current: Boot | undefined;
+  /** The counters of the last boot, for the closing status after a power cut or abandon() let it go. */
+  private lastQueued = 0;
+  private lastNextSeq: number | undefined;
   private everConnected = false;
   /** The telemetry publish() in progress: its reading count, and whether its delivery was reported inside it. */
   private publishing: { readings: number; delivered: boolean } | undefined;
@@ -66,13 +71,25 @@ export class SimDevice {
     return this.current?.connected ?? false;
   }
 
-  /** Client messages still queued or in flight (telemetry, status, health). */
+  /** Why the client is not connected (the last refusal or transport failure since its last CONNACK), if it says. */
+  get problem(): string | undefined {
+    return this.current?.client.problem()?.message;
+  }
+
+  /** Readings taken in this run: every seq given since the first boot, whether it waits in an open batch, is queued or was delivered. */
+  get taken(): number {
+    return this.firstSeq === undefined ? 0 : this.nextSeq - this.firstSeq;
+  }
+
+  /** Client messages still queued or in flight (telemetry, status, health); kept from the last boot after a power cut or abandon(). */
   get queued(): number {
-    return this.current?.client.queueStats().depth ?? 0;
+    if (this.current) this.lastQueued = this.current.client.queueStats().depth;
+    return this.lastQueued;
   }
 
   get nextSeq(): number {
-    return this.current?.device.sampler.stats().nextSeq ?? this.firstSeq ?? 0;
+    if (this.current) this.lastNextSeq = this.current.device.sampler.stats().nextSeq;
+    return this.lastNextSeq ?? this.firstSeq ?? 0;
   }
 
   get boot(): number {
@@ -84,6 +101,13 @@ export class SimDevice {
     mkdirSync(this.spec.dataDir, { recursive: true });
     // fsync off: a commit survives the process being killed (the kernel holds the writes), which is the fault simulated here.
     const store = openFileStore(this.spec.dataDir, { fsync: false });
+    const firstBoot = this.firstSeq === undefined;
+    if (firstBoot && this.spec.resetSettings && store.get(SETTINGS_KEY) !== undefined) {
+      store.delete(SETTINGS_KEY);
+      store.commit();
+      this.spec.emit({ event: "info", message: `settings stored by command deleted from ${this.spec.dataDir} (--reset-settings)` });
+    }
+    const stored = readSettings(store, () => {});
     const domain = new PowerDomain(this.spec.transport);
     const readings = queuedReadings(store);
     let boot: Boot | undefined;
@@ -99,7 +123,7 @@ export class SimDevice {
         wallClock: () => Date.now(),
         logger,
         defaultDeviceId: "sim",
-        createSensor: (sensorSpec, board, config) => this.watchSensor(createNodeSensor(sensorSpec, board, config)),
+        createSensor: (sensorSpec, board, config, bootCount) => this.watchSensor(createNodeSensor(sensorSpec, board, config, bootCount)),
         transport: domain.transport,
         random: Math.random,
         decoratePublisher: (client) => this.countingPublisher(client, () => boot),
@@ -136,15 +160,57 @@ export class SimDevice {
     this.id = device.deviceId;
     const stats = device.sampler.stats();
     if (this.firstSeq === undefined) this.firstSeq = stats.nextSeq;
+    this.lastNextSeq = stats.nextSeq;
     let queuedReadingCount = 0;
     for (const n of readings.values()) queuedReadingCount += n;
     this.spec.emit({
       event: "boot", device: this.id, boot: device.sampler.boot, nextSeq: stats.nextSeq,
       queuedMessages: client.queueStats().depth, queuedReadings: queuedReadingCount, dataDir: this.spec.dataDir,
     });
+    if (firstBoot) this.sayStoredSettings(device, stored);
     if (!this.samplingDone) device.start();
     client.start();
     this.checkTarget();
+  }
+
+  /** Settings changed by command live in the data dir and win over options, --config and the board: say which, once per run. */
+  private sayStoredSettings(device: Device, stored: StoredSettings): void {
+    const config = device.config;
+    const parts: string[] = [];
+    for (const [sensor, ms] of Object.entries(stored.interval ?? {})) {
+      if (ms !== config.interval_ms) parts.push(`interval of ${sensor} ${ms} ms (options/config: ${config.interval_ms} ms)`);
+    }
+    for (const [channel, text] of Object.entries(stored.deadband ?? {})) {
+      const board = device.board.sensors.flatMap((s) => s.channels).find((c) => c.id === channel)?.deadband;
+      const fallback = board !== undefined ? `board: ${board}` : `config: ${config.deadband}`;
+      if (text !== board && !(board === undefined && text === config.deadband)) parts.push(`deadband of ${channel} ${text} (${fallback})`);
+    }
+    if (stored.heartbeatS !== undefined && stored.heartbeatS !== config.heartbeat_s) parts.push(`heartbeat ${stored.heartbeatS} s (config: ${config.heartbeat_s} s)`);
+    if (parts.length === 0) return;
+    this.spec.emit({
+      event: "warning", device: this.id,
+      message: `settings stored by earlier commands override the options: ${parts.join(", ")}; --reset-settings goes back to the options`,
+    });
+  }
+
+  /**
+   * The longest a reading can take with the settings in effect: the fastest sensor's interval when one of its
+   * channels reports every sample, else (a deadband may hold every sample back) the heartbeat rounded up to
+   * that sensor's interval, plus one interval; undefined when a deadband with no heartbeat may hold readings forever.
+   */
+  readingGapMs(): number | undefined {
+    const boot = this.current;
+    if (!boot) return undefined;
+    const sampler = boot.device.sampler;
+    const heartbeatMs = sampler.heartbeatS() * 1000;
+    let best: number | undefined;
+    for (const sensor of boot.device.board.sensors) {
+      const interval = sampler.interval(sensor.id) ?? boot.device.config.interval_ms;
+      const everySample = sensor.channels.some((c) => sampler.deadband(c.id).value === 0);
+      const gap = everySample ? interval : heartbeatMs > 0 ? Math.ceil(heartbeatMs / interval) * interval + interval : undefined;
+      if (gap !== undefined && (best === undefined || gap < best)) best = gap;
+    }
+    return best;
   }
 
   /** Power cut and boot again: RAM state (timers, socket) is lost; the data dir, pending readings included, is kept. */
@@ -219,7 +285,6 @@ export class SimDevice {
             if (!publishing.delivered) boot.readings.set(messageId!, batch.readings.length);
             const first = batch.readings[0];
             const last = batch.readings[batch.readings.length - 1];
-            this.taken += batch.readings.length;
             this.spec.emit({ event: "reading", device: this.id, sensor: batch.sensor, first: first.seq, last: last.seq, values: last.values });
           }
         }
@@ -249,7 +314,7 @@ export class SimDevice {
   private checkTarget(): void {
     const boot = this.current;
     if (this.spec.samples === undefined || this.samplingDone || !boot) return;
-    if (this.taken + boot.device.sampler.stats().pending < this.spec.samples) return;
+    if (this.taken < this.spec.samples) return;
     this.samplingDone = true;
     boot.device.stop();
     boot.device.sampler.flush();

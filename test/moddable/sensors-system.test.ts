@@ -37,14 +37,14 @@ describe("Moddable sensors", () => {
         return { thermometer: { temperature: 21.5 }, hygrometer: { humidity: 40 } };
       }
     });
-    const sensor = createModdableSensor(SHT3X, NODEMCU, CONFIG_DEFAULTS, logger());
+    const sensor = createModdableSensor(SHT3X, NODEMCU, CONFIG_DEFAULTS, 1, logger());
     expect(opened).toEqual([{ io: I2C, data: NODEMCU.pins.i2c_sda, clock: NODEMCU.pins.i2c_scl, address: 0x44 }]);
     expect(sensor.sample()).toEqual({ thermometer: { temperature: 21.5 }, hygrometer: { humidity: 40 } });
   });
 
   it("a driver missing from the build reads as no data, names the manifest to fix, once; it works once it appears", () => {
     const log = logger();
-    const sensor = createModdableSensor(SHT3X, NODEMCU, CONFIG_DEFAULTS, log);
+    const sensor = createModdableSensor(SHT3X, NODEMCU, CONFIG_DEFAULTS, 1, log);
     expect(sensor.sample()).toBeUndefined();
     expect(sensor.sample()).toBeUndefined();
     expect(log.lines).toEqual([
@@ -75,7 +75,7 @@ describe("Moddable sensors", () => {
         closes++;
       }
     });
-    const sensor = createModdableSensor(SHT3X, NODEMCU, CONFIG_DEFAULTS, log);
+    const sensor = createModdableSensor(SHT3X, NODEMCU, CONFIG_DEFAULTS, 1, log);
     expect(sensor.sample()).toBeUndefined();
     expect(closes).toBe(1);
     expect(sensor.sample()).toEqual({ thermometer: { temperature: 2 } });
@@ -84,7 +84,7 @@ describe("Moddable sensors", () => {
   });
 
   it("a simulated sensor on the desktop board needs no module", () => {
-    const sensor = createModdableSensor({ id: "env", driver: "bme68x", bus: "sim", channels: [] }, NODEMCU, CONFIG_DEFAULTS);
+    const sensor = createModdableSensor({ id: "env", driver: "bme68x", bus: "sim", channels: [] }, NODEMCU, CONFIG_DEFAULTS, 1);
     expect(sensor.sample()).toMatchObject({ thermometer: { temperature: expect.any(Number) } });
   });
 });

@@ -14,6 +14,7 @@ const SRC = fileURLToPath(new URL("../../src/", import.meta.url));
  */
 const LAYERS: readonly (readonly string[])[] = [
   ["."],
+  ["tls"],
   ["store"],
   ["mqtt"],
   ["config"],

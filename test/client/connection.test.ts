@@ -207,8 +207,14 @@ describe("writes", () => {
       expect(new Set(keys).size, `duplicate in connection ${round}: ${keys}`).toBe(keys.length);
       // ack one publish per round, then cut
       const first = packets.find((p) => p.type === P.PUBLISH) as { packetId: number } | undefined;
-      if (first) broker.link.send({ type: P.PUBACK, packetId: first.packetId });
-      broker.link.drain().forEach((p) => expect(keys).not.toContain(`${p.type}:${(p as { packetId?: number }).packetId}`));
+      expect(first, `round ${round}: no PUBLISH resent`).toBeDefined(); // 10 queued, one acked per round
+      broker.link.send({ type: P.PUBACK, packetId: first!.packetId });
+      // The ack frees a slot in the window: the client sends the next queued PUBLISH on the same connection, and
+      // that must be a new one, never one this connection already carried.
+      const after = broker.link.drain();
+      const afterKeys = after.map((p) => `${p.type}:${(p as { packetId?: number }).packetId}`);
+      expect(after.filter((p) => p.type === P.PUBLISH), `round ${round}: nothing sent after the ack`).toHaveLength(1);
+      for (const key of afterKeys) expect(keys).not.toContain(key);
       broker.link.cut();
       clock.advance(seen.disconnects[seen.disconnects.length - 1].willReconnectInMs ?? 0);
     }

@@ -45,8 +45,12 @@ describe.skipIf(mosquittoSkip)("fleet", () => {
       await broker.restart();
       await until(() => connectedSince(mark) === DEVICES, 90_000, `${DEVICES} devices reconnected`);
       const reconnectMs = Date.now() - restartAt;
+      // The bound on reconnectMs is the until() above, which fails at 90 s; the figure itself is printed, not asserted.
       console.log(`fleet: ${DEVICES} devices connected in ${firstConnectMs} ms from start; all reconnected ${reconnectMs} ms after the broker restart`);
-      expect(reconnectMs).toBeLessThan(90_000);
+      // Each device connected again after the restart, not a stale event from before it: every one of them also
+      // reported the loss in between.
+      const lost = new Set(sim.events.slice(0, mark).filter((e) => e.event === "disconnected").map((e) => e.device as string));
+      expect(lost.size).toBe(DEVICES);
 
       // Every device keeps delivering after the restart.
       await until(() => witness.ledger.arrivals.size === DEVICES, 30_000, `telemetry from all ${DEVICES} devices (have ${witness.ledger.arrivals.size})`);

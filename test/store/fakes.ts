@@ -56,9 +56,20 @@ export class PowerCut extends Error {
  * - "tear": a write leaves the first half of its bytes;
  * - "erase": a write leaves the item absent (Moddable's ESP32 Preference.set erases first);
  * - "cache-drop" / "cache-odd": writes reach the disk only at sync(); at the cut every unsynced
- *   one is lost, or only the odd-numbered ones survive (a disk that reorders its cache).
+ *   one is lost, or only the odd-numbered ones survive (a disk that reorders its cache);
+ * - "garbage": a write leaves its full length, the bytes from `keep` on replaced by garbage (a controller that
+ *   wrote a stale buffer);
+ * - "blank": a write leaves its full length, the bytes from `keep` on erased to 0xff (NOR flash erased, not programmed).
+ * In "tear", "garbage" and "blank" the cut write keeps its first `keep` bytes (half when `keep` is undefined).
  */
-export type CutMode = "before" | "tear" | "erase" | "cache-drop" | "cache-odd";
+export type CutMode = "before" | "tear" | "erase" | "cache-drop" | "cache-odd" | "garbage" | "blank";
+
+/** The bytes a write at the cut leaves, full length, the first `keep` of them as intended. */
+function damaged(bytes: Uint8Array, keep: number, fill: "garbage" | "blank"): Uint8Array {
+  const out = bytes.slice();
+  for (let i = keep; i < out.length; i++) out[i] = fill === "blank" ? 0xff : (i * 73 + 41) & 0xff;
+  return out;
+}
 
 type Op = (disk: MemoryBackend) => void;
 
@@ -70,13 +81,20 @@ export class PowerCutBackend implements StoreBackend {
   private pending: Op[] = [];
   private dead = false;
 
+  /** Per operation counted so far: the byte length of a write, undefined for remove and sync. */
+  readonly writeLengths: Array<number | undefined> = [];
+  /** Indexes of the operations that wrote the commit journal. */
+  readonly journalWrites = new Set<number>();
+
   constructor(
     readonly disk: MemoryBackend,
     readonly mode: CutMode,
     readonly cutAt: number,
+    /** Bytes of the cut write that land as intended (tear, garbage, blank); half of them when undefined. */
+    readonly keep?: number,
   ) {
     this.view = disk.clone();
-    this.atomicWrites = mode !== "tear" && mode !== "erase";
+    this.atomicWrites = mode !== "tear" && mode !== "erase" && mode !== "garbage" && mode !== "blank";
   }
 
   names(): string[] {
@@ -94,8 +112,9 @@ export class PowerCutBackend implements StoreBackend {
   write(name: string, bytes: Uint8Array): void {
     this.step(
       (d) => d.write(name, bytes),
-      (d) => d.write(name, bytes.subarray(0, bytes.length >> 1)),
+      (d) => d.write(name, this.torn(bytes)),
       (d) => d.remove(name),
+      bytes.length,
     );
   }
   remove(name: string): void {
@@ -104,14 +123,17 @@ export class PowerCutBackend implements StoreBackend {
   writeJournal(bytes: Uint8Array): void {
     this.step(
       (d) => d.writeJournal(bytes),
-      (d) => d.writeJournal(bytes.subarray(0, bytes.length >> 1)),
+      (d) => d.writeJournal(this.torn(bytes)),
       (d) => d.removeJournal(),
+      bytes.length,
+      true,
     );
   }
   removeJournal(): void {
     this.step((d) => d.removeJournal());
   }
   sync(): void {
+    if (!this.dead) this.writeLengths.push(undefined);
     this.cut();
     for (const op of this.pending) op(this.disk);
     this.pending = [];
@@ -121,18 +143,29 @@ export class PowerCutBackend implements StoreBackend {
     if (this.dead) throw new PowerCut();
   }
 
+  /** What a cut write leaves in the tearing modes. */
+  private torn(bytes: Uint8Array): Uint8Array {
+    const keep = Math.min(this.keep ?? bytes.length >> 1, bytes.length);
+    if (this.mode === "garbage" || this.mode === "blank") return damaged(bytes, keep, this.mode);
+    return bytes.subarray(0, keep);
+  }
+
   /** Counts one operation; at the cut, leaves the disk as the mode says and throws. */
   private cut(torn?: Op, erased?: Op): void {
     this.alive();
     if (this.operations++ !== this.cutAt) return;
     this.dead = true;
-    if (this.mode === "tear" && torn) torn(this.disk);
+    if ((this.mode === "tear" || this.mode === "garbage" || this.mode === "blank") && torn) torn(this.disk);
     if (this.mode === "erase" && erased) erased(this.disk);
     if (this.mode === "cache-odd") this.pending.forEach((op, i) => i % 2 === 1 && op(this.disk));
     throw new PowerCut();
   }
 
-  private step(op: Op, torn?: Op, erased?: Op): void {
+  private step(op: Op, torn?: Op, erased?: Op, length?: number, journal = false): void {
+    if (!this.dead) {
+      if (journal) this.journalWrites.add(this.writeLengths.length);
+      this.writeLengths.push(length);
+    }
     this.cut(torn, erased);
     op(this.view);
     if (this.mode === "cache-drop" || this.mode === "cache-odd") this.pending.push(op);

@@ -12,6 +12,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { underCi } from "./ci";
 
 export interface MosquittoOptions {
   /** Keep sessions and queued messages across stop/kill/restart (persistence file in the temp dir). */
@@ -61,7 +62,7 @@ export function findMosquitto(): string | undefined {
  * Under CI=true it is always false, so the suite runs and start() fails with a clear error.
  */
 export const mosquittoSkip: boolean = (() => {
-  if (process.env.CI === "true" || process.env.CI === "1") return false;
+  if (underCi()) return false;
   if (findMosquitto()) return false;
   console.warn("\n*** mosquitto not found: SKIPPING the tests that need it (install it: apt-get install mosquitto; under CI=true this is a failure) ***\n");
   return true;

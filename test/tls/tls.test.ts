@@ -12,8 +12,9 @@ import { nodeClock } from "../../src/platform/node/clock";
 import { MemoryStore } from "../../src/store/memory-store";
 import { findMosquitto, startMosquitto, type MosquittoBroker } from "../support/mosquitto";
 import { findOpenssl, makeTestPki, type TestPki } from "./certs";
+import { underCi } from "../support/ci";
 
-const CI = process.env.CI === "true" || process.env.CI === "1";
+const CI = underCi();
 const missing = [findMosquitto() ? undefined : "mosquitto", findOpenssl() ? undefined : "openssl"].filter(Boolean);
 const skip = !CI && missing.length > 0;
 if (skip) console.warn(`\n*** ${missing.join(" and ")} not found: SKIPPING the TLS tests (under CI=true this is a failure) ***\n`);

@@ -61,7 +61,10 @@ describe.skipIf(binary === undefined)("XS engine (xsnap): MQTT client and firmwa
     const c = await xs.command<number>({ op: "loop", count: 100 });
     // Not identical within one run (ids and keys grow a digit, collections fall at other points): within 1%.
     expect(Math.abs(c.meter.compute - a.meter.compute)).toBeLessThan(a.meter.compute / 100);
+    // The figure is the loop's and not the harness's: 100 cycles at perCycle account for the 100-cycle window within
+    // 1% (a command's own overhead is a few hundred computrons against ~2.5M).
     expect(perCycle).toBeGreaterThan(0);
+    expect(Math.abs(a.meter.compute - 100 * perCycle)).toBeLessThan(a.meter.compute / 100);
     // Flatness: live slots after a forced collection, and the machine's allocated space, at checkpoints 5k cycles apart.
     const warm = await xs.command<number>({ op: "loop", count: 2000, gc: true });
     const checkpoints: number[] = [];

@@ -18,6 +18,7 @@ import { dirname, join, resolve } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { underCi } from "../support/ci";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -46,7 +47,7 @@ export function findXsnapWorker(): string | undefined {
 }
 
 /**
- * The xsnap-worker path for a test suite. Under CI=true a missing binary is a thrown failure, never a skip;
+ * The xsnap-worker path for a test suite. Under CI (underCi(): CI=true, CI=1...) a missing binary is a thrown failure, never a skip;
  * elsewhere it returns undefined after a loud warning, and the caller skips.
  */
 export function xsnapWorkerPath(): string | undefined {
@@ -55,7 +56,7 @@ export function xsnapWorkerPath(): string | undefined {
   const message =
     "xsnap-worker binary not found (node_modules/@agoric/xsnap/xsnap-native/xsnap/build/bin/<platform>/release). " +
     "It is built by @agoric/xsnap's install script: run `npm ci` with scripts allowed.";
-  if (process.env.CI === "true") throw new Error(`XS tests cannot run under CI: ${message}`);
+  if (underCi()) throw new Error(`XS tests cannot run under CI: ${message}`);
   console.warn(`\n*** SKIPPING XS ENGINE TESTS: ${message}\n`);
   return undefined;
 }

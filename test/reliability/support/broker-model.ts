@@ -33,6 +33,32 @@ export interface Delivery {
   packetId: number | undefined;
 }
 
+/** A rule of the sender's side of MQTT 3.1.1 the client broke; thrown out of receive()/serve() so no test misses it. */
+export class BrokerModelViolation extends Error {
+  override readonly name = "BrokerModelViolation";
+}
+
+/** A QoS 1/2 PUBLISH the broker has received and not yet completed towards the client (PUBACK or PUBCOMP delivered). */
+interface Outstanding {
+  topic: string;
+  payload: string;
+  qos: QoS;
+  /** Order of first arrival among all messages: resends must keep it. */
+  order: number;
+  /** The connection (CONNECT count) it last arrived on. */
+  connection: number;
+}
+
+/**
+ * Besides answering, the model checks what the client sends against the sender's rules, per packet id that is
+ * outstanding (received, its PUBACK or PUBCOMP not yet delivered to the client):
+ * - a PUBLISH with an outstanding id and the same message is a resend: it must carry DUP=1 [MQTT-3.3.1-1] and come
+ *   on a later connection (3.1.1 resends only on reconnect, 4.4), and resends come in the order the originals were
+ *   first sent [MQTT-4.6.0-1];
+ * - a PUBLISH with an outstanding id and another message reuses an id still in use [MQTT-2.3.1-2].
+ * A clean session discards the state. Ids whose completing ack was lost with the link stay outstanding: the client
+ * cannot know the broker's side, so it must resend them with DUP.
+ */
 export class BrokerModel {
   /** Every message delivered onward, in order: what a subscriber would see. */
   readonly witness: Delivery[] = [];
@@ -43,16 +69,32 @@ export class BrokerModel {
   private readonly qos2Stored = new Map<number, PublishPacket>();
   private readonly opened = new WeakSet<ScriptedLink>();
   private readonly events = new Map<ScriptedLink, number>();
+  /** Every rule the client broke, in order (each one is also thrown). */
+  readonly violations: string[] = [];
+  private readonly outstanding = new Map<number, Outstanding>();
+  private connection = 0;
+  private arrivals = 0;
+  /** Order of the last resend on the current connection. */
+  private lastResendOrder = -1;
 
   constructor(readonly method: Qos2Method = "B") {}
 
-  /** The packets the broker answers `packet` with. */
+  /** The packets the broker answers `packet` with, counted as delivered to the client (serve() counts only the sent). */
   receive(packet: Packet): Packet[] {
+    const answers = this.answer(packet);
+    for (const answer of answers) this.sent(answer);
+    return answers;
+  }
+
+  private answer(packet: Packet): Packet[] {
     switch (packet.type) {
       case PacketType.CONNECT: {
+        this.connection++;
+        this.lastResendOrder = -1;
         if (packet.cleanSession) {
           this.qos2Ids.clear();
           this.qos2Stored.clear();
+          this.outstanding.clear();
         }
         const present = this.forceSessionPresent ?? (!packet.cleanSession && this.hasSession);
         this.hasSession = !packet.cleanSession;
@@ -113,10 +155,11 @@ export class BrokerModel {
       const inbound = count();
       if (inbound === "cut") return "cut";
       afterEvent?.(inbound);
-      for (const answer of this.receive(packet)) {
+      for (const answer of this.answer(packet)) {
         if (link.closed) return "closed";
         const outbound = count();
         if (outbound === "cut") return "cut";
+        this.sent(answer);
         link.send(answer);
         afterEvent?.(outbound);
       }
@@ -140,12 +183,42 @@ export class BrokerModel {
     return out;
   }
 
+  /** The client got `answer`: a PUBACK or PUBCOMP completes its id, which the client may then reuse. */
+  private sent(answer: Packet): void {
+    if (answer.type === PacketType.PUBACK || answer.type === PacketType.PUBCOMP) this.outstanding.delete(answer.packetId);
+  }
+
+  private violation(message: string): never {
+    this.violations.push(message);
+    throw new BrokerModelViolation(message);
+  }
+
+  /** Checks a QoS 1/2 PUBLISH against the ids outstanding, then records it. */
+  private checkPublish(packet: PublishPacket, id: number): void {
+    const payload = toHexText(packet.payload);
+    const seen = this.outstanding.get(id);
+    const what = `PUBLISH id ${id} ("${packet.topic}", QoS ${packet.qos})`;
+    if (seen === undefined) {
+      this.outstanding.set(id, { topic: packet.topic, payload, qos: packet.qos, order: this.arrivals++, connection: this.connection });
+      return;
+    }
+    if (seen.topic !== packet.topic || seen.payload !== payload || seen.qos !== packet.qos) {
+      this.violation(`${what} reuses a packet id still in use by "${seen.topic}" (QoS ${seen.qos}) [MQTT-2.3.1-2]`);
+    }
+    if (seen.connection === this.connection) this.violation(`${what} resent on the connection that already carried it (4.4)`);
+    if (!packet.dup) this.violation(`${what} resent without DUP [MQTT-3.3.1-1]`);
+    if (seen.order < this.lastResendOrder) this.violation(`${what} resent out of the order of the originals [MQTT-4.6.0-1]`);
+    this.lastResendOrder = seen.order;
+    seen.connection = this.connection;
+  }
+
   private onPublish(packet: PublishPacket): Packet[] {
     const id = packet.packetId as number;
     if (packet.qos === 0) {
       this.deliver(packet);
       return [];
     }
+    this.checkPublish(packet, id);
     if (packet.qos === 1) {
       this.deliver(packet); // at least once: every PUBLISH, duplicates included, goes onward
       return [{ type: PacketType.PUBACK, packetId: id }];
@@ -164,4 +237,10 @@ export class BrokerModel {
   private deliver(packet: PublishPacket): void {
     this.witness.push({ topic: packet.topic, text: decodeUtf8(packet.payload), qos: packet.qos, packetId: packet.packetId });
   }
+}
+
+function toHexText(bytes: Uint8Array): string {
+  let out = "";
+  for (const byte of bytes) out += byte.toString(16).padStart(2, "0");
+  return out;
 }

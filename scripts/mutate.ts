@@ -1,0 +1,63 @@
+// `npm run mutate [-- mqtt store sampler config] [--concurrency N] [--full] [--report]`: StrykerJS over the core, one folder of
+// src/ at a time (a whole-core run does not fit a loaded 2-core machine), then one table of scores per folder and per
+// file from the JSON reports in reports/mutation/. Incremental by default: only mutants whose code or covering tests
+// changed since the folder's last run are tested again; --full forgets that. --report only prints the table from the
+// reports already there.
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join, relative } from "node:path";
+
+const FOLDERS = ["mqtt", "store", "sampler", "config"] as const;
+const args = process.argv.slice(2);
+const concurrencyAt = args.indexOf("--concurrency");
+const concurrency = concurrencyAt >= 0 ? args[concurrencyAt + 1] : "2";
+const full = args.includes("--full");
+const reportOnly = args.includes("--report");
+const chosen = args.filter((a, i) => !a.startsWith("--") && (concurrencyAt < 0 || i !== concurrencyAt + 1));
+const folders = chosen.length > 0 ? chosen : [...FOLDERS];
+for (const folder of folders) {
+  if (!(FOLDERS as readonly string[]).includes(folder)) throw new Error(`unknown folder "${folder}": choose from ${FOLDERS.join(", ")}`);
+}
+
+interface MutantResult {
+  status: string;
+}
+interface Report {
+  files: Record<string, { mutants: MutantResult[] }>;
+}
+
+/** Stryker's score: killed + timeout over everything that could be detected (compile errors and ignored left out). */
+function score(mutants: MutantResult[]): { detected: number; survived: number; noCoverage: number; valid: number; ignored: number; compile: number } {
+  const count = (...statuses: string[]) => mutants.filter((m) => statuses.includes(m.status)).length;
+  const detected = count("Killed", "Timeout");
+  const survived = count("Survived");
+  const noCoverage = count("NoCoverage");
+  return { detected, survived, noCoverage, valid: detected + survived + noCoverage, ignored: count("Ignored"), compile: count("CompileError", "RuntimeError") };
+}
+
+const pct = (a: number, b: number) => (b === 0 ? "-" : `${((100 * a) / b).toFixed(1)}%`);
+const rows: string[] = [];
+let status = 0;
+for (const folder of folders) {
+  if (full) rmSync(join("reports/mutation", `${folder}.incremental.json`), { force: true });
+  const started = Date.now();
+  const run = reportOnly ? { status: 0 } : spawnSync("npx", ["stryker", "run", "--concurrency", concurrency], { stdio: "inherit", env: { ...process.env, MUTATE_FOLDER: folder } });
+  const minutes = reportOnly ? "-" : ((Date.now() - started) / 60_000).toFixed(1);
+  if (run.status !== 0) status = 1;
+  const file = join("reports/mutation", `${folder}.json`);
+  if (!existsSync(file)) {
+    rows.push(`| src/${folder} | no report (stryker exited ${run.status}) | | | | ${minutes} min |`);
+    continue;
+  }
+  const report = JSON.parse(readFileSync(file, "utf8")) as Report;
+  const all = Object.values(report.files).flatMap((f) => f.mutants);
+  const s = score(all);
+  rows.push(`| src/${folder} | **${pct(s.detected, s.valid)}** | ${s.detected}/${s.valid} | ${s.survived} | ${s.noCoverage} | ${s.ignored} static, ${s.compile} type errors | ${minutes} min |`);
+  for (const [name, { mutants }] of Object.entries(report.files).sort()) {
+    const f = score(mutants);
+    rows.push(`| &nbsp;&nbsp;${relative(`src/${folder}`, name)} | ${pct(f.detected, f.valid)} | ${f.detected}/${f.valid} | ${f.survived} | ${f.noCoverage} | | |`);
+  }
+}
+console.log("\n| Folder / file | Score | Killed / valid | Survived | No coverage | Left out | Time |\n|---|---|---|---|---|---|---|");
+for (const row of rows) console.log(row);
+process.exit(status);

@@ -6,7 +6,7 @@ import { XsRunner, xsEntry } from "./harness";
 export type MeterStore = "memory" | "none";
 
 /** Computrons of one publish (and its acknowledgement for QoS 1 and 2) on a live link, and live slots after a gc. */
-export async function publishCost(qos: QoS, store: MeterStore, n = 100): Promise<{ computrons: number; liveSlots: number[] }> {
+export async function publishCost(qos: QoS, store: MeterStore, n = 100): Promise<{ computrons: number; liveSlots: number[]; slotsPerPublish: number }> {
   const xs = await XsRunner.start({ entry: xsEntry("publish-meter-entry"), meteringLimit: 1e11 });
   try {
     await xs.command({ op: "start", qos, store });
@@ -15,7 +15,11 @@ export async function publishCost(qos: QoS, store: MeterStore, n = 100): Promise
     const b = await xs.command({ op: "run", count: 2 * n });
     const liveSlots: number[] = [];
     for (let k = 0; k < 3; k++) liveSlots.push((await xs.command({ op: "run", count: 10 * n, gc: true })).meter.currentHeapCount);
-    return { computrons: (b.meter.compute - a.meter.compute) / n, liveSlots };
+    // Slots allocated per publish: the heap count right after a full gc, then after 20 publishes with no gc between
+    // (20 publishes allocate far less than the free slots XS keeps, so no collection runs inside them).
+    const collected = (await xs.command({ op: "run", count: 0, gc: true })).meter.currentHeapCount;
+    const grown = (await xs.command({ op: "run", count: 20 })).meter.currentHeapCount;
+    return { computrons: (b.meter.compute - a.meter.compute) / n, liveSlots, slotsPerPublish: (grown - collected) / 20 };
   } finally {
     await xs.close();
   }

@@ -1,13 +1,20 @@
 // src/main.ts's boot paths on Node against the SDK fakes: a good boot (board resource, static network, MQTT CONNECT on
 // the socket), and each way a boot can fail with a message that says what to fix: a bad config key, an empty board
-// key, a build without its board file, a board file that is not JSON, and a corrupt session store (erased, reported,
-// boot goes on). main.ts runs its main() on import, so each test re-imports it on a fresh fake device.
+// key, a build without its board file, a board file that is not JSON, a damaged flash log or a corrupt NVS store of an
+// earlier firmware (erased, reported, boot goes on); and the status page, served once the network is up. main.ts runs
+// its main() on import, so each test re-imports it on a fresh fake device. The session store is the flash log on the
+// fake `flash` partition "xsmqtt" (the esp32 partition module; see test/support/moddable-fakes-plugin.ts).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { decodeAll } from "../../src/mqtt/codec";
 import { PacketType } from "../../src/mqtt/constants";
-import { advance, addResource, lastSocket, net, resetSdk, sdk } from "./fakes/sdk";
+import { FlashLogStore } from "../../src/store/flash-log";
+import { openVerifiedOrReset } from "../../src/store/journaled-store";
+import { PreferenceBackend } from "../../src/store/preference-backend";
+import Preference from "./fakes/preference";
+import { SimNorFlash } from "../store/nor-flash";
+import { advance, addResource, emitWiFi, lastSocket, liveTimers, LOG_PARTITION, LOG_PARTITION_BYTES, net, resetSdk, sdk } from "./fakes/sdk";
 
 const ROOT = join(import.meta.dirname, "../..");
 const MANIFEST_CONFIG = (JSON.parse(readFileSync(join(ROOT, "manifest.json"), "utf8")) as { config: Record<string, unknown> }).config;
@@ -19,6 +26,8 @@ async function boot(config: Record<string, unknown>, board: string | null = LIN_
   // What mcconfig merges for -p lin: the manifest's config, the platform's board key, objects the SDK adds.
   state.config = { ...MANIFEST_CONFIG, board: "lin", file: { root: "/tmp" }, format: "rgb565le", ...config };
   if (board !== null) addResource("board.json", board);
+  // The gzipped status page the manifest bundles ("data": web/status-page.gz); its bytes do not matter here.
+  addResource("status-page.gz", new Uint8Array([0x1f, 0x8b, 8, 0]));
   prepare?.(state);
   vi.resetModules();
   await import("../../src/main");
@@ -26,6 +35,14 @@ async function boot(config: Record<string, unknown>, board: string | null = LIN_
 }
 
 const fatal = (traces: string[]) => traces.filter((t) => t.startsWith("fatal: "));
+const RESET_WARNING = /^warning: session store failed its checks \((.+)\): erased, starting empty; what it held is lost\n$/;
+
+/** The log partition as the next boot would read it (a copy: the running firmware keeps its own). */
+function logAfterReboot(): FlashLogStore {
+  const partition = sdk().flash.get(LOG_PARTITION);
+  if (partition === undefined) throw new Error("no log partition");
+  return FlashLogStore.open(partition.reboot());
+}
 
 describe("main.ts boot", () => {
   beforeEach(() => {
@@ -43,9 +60,13 @@ describe("main.ts boot", () => {
     net.connect(socket);
     const [connect] = decodeAll(Uint8Array.from(socket.sent));
     expect(connect).toMatchObject({ type: PacketType.CONNECT, clientId: "dev42", cleanSession: false });
-    // The session store lives in preference domain "mqtt": the queued first readings are there.
+    // The session store is the flash log: the sampler's state and the readings queued while unacknowledged are in it
+    // after a reboot; NVS is not written at all.
     advance(20_000);
-    expect(sdk().preferenceLog.some((op) => op.startsWith("set mqtt"))).toBe(true);
+    const keys = logAfterReboot().list("");
+    expect(keys).toContain("smp.boot");
+    expect(keys.some((key) => key.startsWith("smp.r"))).toBe(true);
+    expect(sdk().preferenceLog).toEqual([]);
   });
 
   it("takes the device id from the Wi-Fi MAC when device_id is empty", async () => {
@@ -93,7 +114,28 @@ describe("main.ts boot", () => {
     expect(fatal(traces)[0]).toMatch(/boards\/lin\.json/);
   });
 
-  it("a corrupt session store is reported, erased and replaced by an empty one; the device boots on", async () => {
+  it("a damaged flash log is reported, erased and opened empty; the device boots on", async () => {
+    const traces = await boot({ device_id: "dev42" }, LIN_BOARD, (state) => {
+      const partition = state.flash.get(LOG_PARTITION)!;
+      const log = FlashLogStore.open(partition);
+      log.put("old/value", new Uint8Array([1, 2, 3]));
+      log.commit();
+      // Damage no power cut can do: a second block claiming the log position of the first (a copy of it).
+      const used = [...Array(partition.byteLength / partition.blockSize).keys()].filter((b) => partition.read(b * partition.blockSize, 1)[0] !== 0xff);
+      expect(used).toHaveLength(1);
+      const copy = partition.read(used[0] * partition.blockSize, partition.blockSize);
+      partition.write((used[0] + 1) * partition.blockSize, copy);
+    });
+    expect(fatal(traces)).toEqual([]);
+    const warnings = traces.filter((t) => RESET_WARNING.test(t));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/both claim log position/);
+    expect(logAfterReboot().get("old/value")).toBeUndefined();
+    advance(0);
+    expect(sdk().sockets).toHaveLength(1);
+  });
+
+  it("a corrupt NVS store of an earlier firmware is reported and dropped, nothing moved; the device boots on", async () => {
     let state = sdk();
     const traces = await boot({ device_id: "dev42" }, LIN_BOARD, (fresh) => {
       state = fresh;
@@ -101,9 +143,85 @@ describe("main.ts boot", () => {
       fresh.preferences.set("mqtt", new Map<string, string | boolean | number | ArrayBuffer>([["m/1", new Uint8Array([2, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9]).buffer]]));
     });
     expect(fatal(traces)).toEqual([]);
-    expect(traces.some((t) => /^warning: session store failed its checks \(.+\): erased, starting empty; what it held is lost\n$/.test(t))).toBe(true);
-    expect(state.preferences.get("mqtt")?.has("m/1") ?? false).toBe(false);
+    expect(traces.filter((t) => RESET_WARNING.test(t))).toHaveLength(1);
+    expect(traces.some((t) => t.startsWith("session store: moved "))).toBe(false);
+    expect(state.preferences.get("mqtt")?.size ?? 0).toBe(0);
     advance(0);
+    expect(sdk().sockets).toHaveLength(1);
+  });
+
+  it("an NVS store of an earlier firmware is moved into the flash log at boot", async () => {
+    const traces = await boot({ device_id: "dev42" }, LIN_BOARD, () => {
+      const old = openVerifiedOrReset(new PreferenceBackend(Preference, "mqtt"), () => {
+        throw new Error("not corrupt");
+      });
+      old.put("old/value", new Uint8Array([4, 5, 6]));
+      old.commit();
+    });
+    expect(fatal(traces)).toEqual([]);
+    expect(traces).toContain('session store: moved 1 value(s) from NVS (preference domain "mqtt") to the flash partition "xsmqtt"\n');
+    expect(logAfterReboot().get("old/value")).toEqual(new Uint8Array([4, 5, 6]));
+    expect(sdk().preferences.get("mqtt")?.size ?? 0).toBe(0);
+  });
+
+  it("a build without the log partition cannot build its platform: says so and tries again in a minute", async () => {
+    const traces = await boot({ device_id: "dev42" }, LIN_BOARD, (state) => {
+      state.flash.delete(LOG_PARTITION);
+    });
+    expect(fatal(traces)).toEqual(["fatal: Error: can't find partition; trying again in 60 s\n"]);
+    expect(sdk().sockets).toHaveLength(0);
+    expect(liveTimers().some((t) => t.due === 60_000)).toBe(true);
+    // A minute later it tries again: with the partition there (as after a reflash with the right table) it boots.
+    sdk().flash.set(LOG_PARTITION, new SimNorFlash(LOG_PARTITION_BYTES));
+    advance(59_999);
+    expect(traces.some((t) => t.startsWith("device dev42 on "))).toBe(false);
+    advance(1);
+    expect(traces.some((t) => t.startsWith("device dev42 on "))).toBe(true);
+    expect(fatal(traces)).toHaveLength(1);
+  });
+
+  it("serves the status page on web_port at once on a static network", async () => {
+    const traces = await boot({ device_id: "dev42", web_port: 8080 });
+    expect(fatal(traces)).toEqual([]);
+    expect(sdk().httpServers).toHaveLength(1);
+    expect(sdk().httpServers[0]).toMatchObject({ port: 8080, closed: false });
+    expect(typeof sdk().httpServers[0].callback).toBe("function");
+    expect(traces).toContain("status page: http://127.0.0.1:8080/\n");
+  });
+
+  it("on Wi-Fi, serves the status page once the network is up, at the address it got", async () => {
+    const traces = await boot({ device_id: "dev42", web_port: 8080, ssid: "home", password: "secret123" }, LIN_BOARD, (state) => {
+      state.net.IP = "192.168.1.20";
+    });
+    expect(fatal(traces)).toEqual([]);
+    advance(0);
+    expect(sdk().httpServers).toEqual([]);
+    emitWiFi("connect");
+    emitWiFi("gotIP");
+    expect(sdk().httpServers).toHaveLength(1);
+    expect(sdk().httpServers[0]).toMatchObject({ port: 8080, closed: false });
+    expect(traces).toContain("status page: http://192.168.1.20:8080/\n");
+    // Down and up again: still the one server.
+    emitWiFi("lostIP");
+    emitWiFi("gotIP");
+    expect(sdk().httpServers).toHaveLength(1);
+  });
+
+  it("web_port 0: no status page", async () => {
+    const traces = await boot({ device_id: "dev42", web_port: 0 });
+    advance(0);
+    expect(traces).toContain("network up\n");
+    expect(sdk().httpServers).toEqual([]);
+    expect(traces.some((t) => t.includes("status page"))).toBe(false);
+  });
+
+  it("a status page that cannot start (port taken) is reported; MQTT goes on", async () => {
+    const traces = await boot({ device_id: "dev42", web_port: 8080 }, LIN_BOARD, (state) => {
+      state.httpServers.push({ port: 8080, callback: undefined, closed: false });
+    });
+    advance(0);
+    expect(traces).toContain("warning: status page not started on port 8080: Error: bind socket failed\n");
+    expect(sdk().httpServers).toHaveLength(1);
     expect(sdk().sockets).toHaveLength(1);
   });
 });

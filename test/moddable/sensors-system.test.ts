@@ -1,16 +1,22 @@
 // The Moddable sensor adapter (ECMA-419 drivers through `modules`, retried when absent or failing), the system probes
-// (free heap through `instrumentation`, device id from the MAC through `net`) and the preference-backed session store,
-// against the SDK fakes.
+// (free heap through `instrumentation`, device id from the MAC through `net`) and the move of an earlier firmware's NVS
+// session store into the flash log, against the SDK fakes (the log on the fake `flash` partition).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { Board, BoardSensor } from "../../src/boards/schema";
 import { CONFIG_DEFAULTS } from "../../src/config/defaults";
-import { openSessionStore } from "../../src/platform/moddable/preference-store";
+import type { StorageError } from "../../src/errors";
+import { openPartition } from "../../src/platform/moddable/esp32/partition";
+import { migratePreferenceStore } from "../../src/platform/moddable/preference-store";
 import { createModdableSensor } from "../../src/platform/moddable/sensors";
 import { defaultDeviceId, freeHeapBytes } from "../../src/platform/moddable/system";
 import type { Logger } from "../../src/ports";
-import { resetSdk, sdk } from "./fakes/sdk";
+import { openFlashLogOrReset } from "../../src/store/flash-log";
+import { openVerifiedOrReset } from "../../src/store/journaled-store";
+import { PreferenceBackend } from "../../src/store/preference-backend";
+import Preference from "./fakes/preference";
+import { LOG_PARTITION, resetSdk, sdk } from "./fakes/sdk";
 
 const NODEMCU = JSON.parse(readFileSync(join(import.meta.dirname, "../../boards/esp32/nodemcu.json"), "utf8")) as Board;
 const SHT3X: BoardSensor = { id: "env", driver: "sht3x", bus: "i2c", address: 0x44, channels: [] };
@@ -111,31 +117,62 @@ describe("Moddable system probes", () => {
   });
 });
 
-describe("Moddable session store (preference)", () => {
+describe("Moddable session store: the NVS store of an earlier firmware moved into the flash log", () => {
   beforeEach(() => {
     resetSdk();
   });
 
-  it("commits through the preference domain and reads back after a reboot", () => {
-    const store = openSessionStore("mqtt", () => {
-      throw new Error("not corrupt");
-    });
-    store.put("m/1", new Uint8Array([1, 2, 3]));
-    store.commit();
-    expect(sdk().preferences.get("mqtt")?.has("m/1")).toBe(true);
-    const again = openSessionStore("mqtt", () => {
-      throw new Error("not corrupt");
-    });
+  const noReset = (error: StorageError) => {
+    throw new Error(`not corrupt, yet reset: ${error.message}`);
+  };
+  /** The flash log on the fake `flash` partition, opened as the firmware opens it. */
+  const openLog = () => openFlashLogOrReset(openPartition(), noReset);
+  /** What firmware before the flash log left in NVS: a journaled store in preference domain "mqtt". */
+  function oldNvsStore(values: Record<string, number[]>): void {
+    const old = openVerifiedOrReset(new PreferenceBackend(Preference, "mqtt"), noReset);
+    for (const [key, bytes] of Object.entries(values)) old.put(key, Uint8Array.from(bytes));
+    old.commit();
+  }
+
+  it("moves every value into the log in one commit, erases the NVS domain, and does it once", () => {
+    oldNvsStore({ "m/1": [1, 2, 3], "s/next": [0, 7] });
+    expect(sdk().preferences.get("mqtt")?.size ?? 0).toBeGreaterThan(0);
+    const log = openLog();
+    expect(migratePreferenceStore("mqtt", log, noReset)).toBe(2);
+    expect(sdk().preferences.get("mqtt")?.size ?? 0).toBe(0);
+    // After a reboot the values are read from flash, and there is nothing left to move.
+    const again = openLog();
     expect(again.get("m/1")).toEqual(new Uint8Array([1, 2, 3]));
+    expect(again.get("s/next")).toEqual(new Uint8Array([0, 7]));
+    expect(migratePreferenceStore("mqtt", again, noReset)).toBe(0);
+    expect(again.list("").sort()).toEqual(["m/1", "s/next"]);
   });
 
-  it("a corrupt item is reported with the StorageError, the domain erased, the store empty", () => {
+  it("a log that already holds the session (a cut after the move's commit) keeps it: the NVS copy is only erased", () => {
+    oldNvsStore({ "m/1": [9, 9] });
+    const log = openLog();
+    log.put("m/1", new Uint8Array([1]));
+    log.commit();
+    expect(migratePreferenceStore("mqtt", log, noReset)).toBe(0);
+    expect(log.get("m/1")).toEqual(new Uint8Array([1]));
+    expect(sdk().preferences.get("mqtt")?.size ?? 0).toBe(0);
+  });
+
+  it("no NVS store: nothing moved, the log untouched", () => {
+    const log = openLog();
+    expect(migratePreferenceStore("mqtt", log, noReset)).toBe(0);
+    expect(log.list("")).toEqual([]);
+    expect(sdk().flash.get(LOG_PARTITION)?.programmedBytes.every((n) => n === 0)).toBe(true);
+  });
+
+  it("a corrupt NVS store is reported with the StorageError, nothing moved, the domain erased", () => {
     sdk().preferences.set("mqtt", new Map<string, string | boolean | number | ArrayBuffer>([["m/1", new Uint8Array(12).fill(7).buffer]]));
     const errors: string[] = [];
-    const store = openSessionStore("mqtt", (error) => errors.push(`${error.name}: ${error.message}`));
+    const log = openLog();
+    expect(migratePreferenceStore("mqtt", log, (error) => errors.push(`${error.name}: ${error.message}`))).toBe(0);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/^StorageError: /);
-    expect(store.list("")).toEqual([]);
+    expect(log.list("")).toEqual([]);
     expect(sdk().preferences.get("mqtt")?.size ?? 0).toBe(0);
   });
 });

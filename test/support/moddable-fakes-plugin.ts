@@ -1,6 +1,7 @@
 // Vite plugin for the vitest configs: inside src/platform/moddable and src/main.ts, the Moddable SDK's bare module
 // names resolve to the fakes in test/moddable/fakes, and main.ts's manifest-style specifiers ("app/firmware",
-// "config/parse", "platform/moddable/board") to src/, as mcconfig's manifest maps them. Nothing else is touched:
+// "config/parse", "platform/moddable/board") to src/, as mcconfig's manifest maps them ("platform/moddable/partition"
+// to the esp32 one). Nothing else is touched:
 // "net" or "timer" imported from anywhere else still mean what they mean to Node.
 import { dirname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,7 +12,14 @@ const FAKES = join(ROOT, "test/moddable/fakes");
 const SDK_MODULES: Record<string, string> = {
   socket: "socket.ts", securesocket: "securesocket.ts", timer: "timer.ts", time: "time.ts", preference: "preference.ts",
   wifi: "wifi.ts", net: "net.ts", sntp: "sntp.ts", Resource: "Resource.ts", modules: "modules.ts",
-  instrumentation: "instrumentation.ts", "mc/config": "mc-config.ts", crypt: "crypt.ts",
+  instrumentation: "instrumentation.ts", "mc/config": "mc-config.ts", crypt: "crypt.ts", flash: "flash.ts", http: "http.ts",
+};
+/**
+ * Modules manifest.json maps per platform. The esp32 partition is used here, over the `flash` fake (a NOR flash that
+ * refuses to set bits by programming), rather than the lin one over a fake `file`: it is the board's code path.
+ */
+const PER_PLATFORM: Record<string, string> = {
+  "platform/moddable/partition": "src/platform/moddable/esp32/partition.ts",
 };
 const MANIFEST_PREFIXES = ["app/", "config/", "platform/", "mqtt/", "store/", "sampler/", "boards/", "sensors/", "tls/", "web/"];
 
@@ -29,6 +37,8 @@ export function moddableFakes(): Plugin {
       if (!isFirmwareSide(importer)) return null;
       const fake = SDK_MODULES[source];
       if (fake !== undefined) return join(FAKES, fake);
+      const mapped = PER_PLATFORM[source];
+      if (mapped !== undefined) return join(ROOT, mapped);
       if (MANIFEST_PREFIXES.some((prefix) => source.startsWith(prefix))) return join(ROOT, "src", `${source}.ts`);
       return null;
     },

@@ -4,6 +4,19 @@
 // failures. vitest.config.ts resolves the SDK's bare module names to the files next to this one, for importers in
 // src/platform/moddable and src/main.ts only. Every fake keeps its state in one object on globalThis, so a test that
 // re-imports main.ts (vi.resetModules) still drives the same fakes; resetSdk() gives every test a fresh device.
+import { SimNorFlash } from "../../store/nor-flash";
+
+/** The flash log's partition in partitions/flashlog-4mb.csv: "xsmqtt", 256 KB (0x40000) in 4 KB blocks. */
+export const LOG_PARTITION = "xsmqtt";
+export const LOG_PARTITION_BYTES = 0x40000;
+
+/** One `new Server({port})` of the fake `http` module. */
+export interface FakeHttpServer {
+  port: number;
+  /** The callback the adapter installed (server.callback = ...). */
+  callback: ((message: number, val1?: unknown, val2?: unknown) => unknown) | undefined;
+  closed: boolean;
+}
 
 /** One timer of the fake `timer` module: virtual time, fired by advance(). */
 export interface FakeTimer {
@@ -63,6 +76,9 @@ interface SdkState {
   instrumentation: Map<string, { index: number; value: number | undefined }>;
   config: Record<string, unknown>;
   traces: string[];
+  /** Flash partitions by name (the fake `flash` module): NOR rules enforced, see test/store/nor-flash.ts. */
+  flash: Map<string, SimNorFlash>;
+  httpServers: FakeHttpServer[];
 }
 
 const KEY = Symbol.for("xs-mqtt-sensor.moddable-fakes");
@@ -73,6 +89,8 @@ function fresh(): SdkState {
     preferences: new Map(), preferenceLog: [], wifiMonitors: [], wifiConnects: [], wifiDisconnects: 0,
     net: {}, netThrows: new Set(), sntp: [], sntpConstructorError: undefined, resources: new Map(), modules: new Map(),
     instrumentation: new Map(), config: {}, traces: [],
+    // A build with partitions/flashlog-4mb.csv: the log's partition is there, erased, as on a new chip.
+    flash: new Map([[LOG_PARTITION, new SimNorFlash(LOG_PARTITION_BYTES)]]), httpServers: [],
   };
 }
 

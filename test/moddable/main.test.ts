@@ -171,13 +171,19 @@ describe("main.ts boot", () => {
     expect(fatal(traces)).toEqual(["fatal: Error: can't find partition; trying again in 60 s\n"]);
     expect(sdk().sockets).toHaveLength(0);
     expect(liveTimers().some((t) => t.due === 60_000)).toBe(true);
+    // Failed starts leave nothing running behind them (an hourly clock timer per retry would pile up on a device
+    // that waits for days): ten more minutes of failing retries add no live timer but the next retry.
+    const before = liveTimers().length;
+    advance(600_000);
+    expect(fatal(traces)).toHaveLength(11);
+    expect(liveTimers().length).toBe(before);
     // A minute later it tries again: with the partition there (as after a reflash with the right table) it boots.
     sdk().flash.set(LOG_PARTITION, new SimNorFlash(LOG_PARTITION_BYTES));
     advance(59_999);
     expect(traces.some((t) => t.startsWith("device dev42 on "))).toBe(false);
     advance(1);
     expect(traces.some((t) => t.startsWith("device dev42 on "))).toBe(true);
-    expect(fatal(traces)).toHaveLength(1);
+    expect(fatal(traces)).toHaveLength(11);
   });
 
   it("serves the status page on web_port at once on a static network", async () => {

@@ -74,6 +74,9 @@ export const traceLogger: Logger = {
  * Nothing touches the network until `network.start()`.
  */
 export function createModdablePlatform(config: FirmwareConfig, events: PlatformEvents = {}, logger: Logger = traceLogger): ModdablePlatform {
+  // The store first: it is what may throw (no partition), and nothing that starts a timer may be built before it, or
+  // every retry of a failed start would leave one more timer behind.
+  const store = openStore(logger);
   const log = (message: string) => logger.info(message);
   const sntp = new SntpWallClock({ hosts: [config.sntp], log }, (unixMs) => events.onTimeSynced?.(unixMs));
   const networkEvents: NetworkEvents = {
@@ -92,7 +95,7 @@ export function createModdablePlatform(config: FirmwareConfig, events: PlatformE
 
   return {
     clock: new ModdableClock(),
-    store: openStore(logger),
+    store,
     transport: createSocketTransportFactory({
       host: config.mqtt_host,
       port: brokerPort(config),

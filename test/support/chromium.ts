@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import puppeteer, { type Browser } from "puppeteer-core";
+import { underCi } from "./ci";
 
 const CANDIDATES = ["chromium", "chromium-browser", "google-chrome"];
 
@@ -22,7 +23,7 @@ export function findChromium(): string | undefined {
   return undefined;
 }
 
-const ci = process.env.CI === "true" || process.env.CI === "1";
+const ci = underCi();
 
 /** For `describe.skipIf(chromiumSkip)`: true only outside CI when no browser is found (and says so loudly). */
 export const chromiumSkip: boolean = (() => {

@@ -7,8 +7,9 @@ import { parsePins } from "../../src/tls/pins";
 import { makeAttackPki, type AttackPki } from "./attack-pki";
 import { findOpenssl } from "./certs";
 import { CLOSE_NOTIFY_RECORD, startChainServer, startRawAnswerServer, tls10ServerHello, type FakeTlsServer } from "./fake-tls-servers";
+import { underCi } from "../support/ci";
 
-const CI = process.env.CI === "true" || process.env.CI === "1";
+const CI = underCi();
 const skip = !CI && findOpenssl() === undefined;
 
 const CONNECT = new Uint8Array([0x10, 0x0c, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x02, 0, 60, 0, 0]);

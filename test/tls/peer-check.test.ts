@@ -8,8 +8,9 @@ import { CertificateFormatError, parseCertificate, toHex } from "../../src/tls/x
 import { makeAttackPki, type AttackPki } from "./attack-pki";
 import { findOpenssl } from "./certs";
 import { nodePorts } from "./node-ports";
+import { underCi } from "../support/ci";
 
-const CI = process.env.CI === "true" || process.env.CI === "1";
+const CI = underCi();
 const skip = !CI && findOpenssl() === undefined;
 if (skip) console.warn("\n*** openssl not found: SKIPPING the certificate check tests (under CI=true this is a failure) ***\n");
 

@@ -10,8 +10,9 @@ import { makeAttackPki, type AttackPki } from "./attack-pki";
 import { findOpenssl } from "./certs";
 import { FakePlainSocket, FakeSecureSocket, fakeSdk } from "./fake-securesocket";
 import { nodePorts } from "./node-ports";
+import { underCi } from "../support/ci";
 
-const CI = process.env.CI === "true" || process.env.CI === "1";
+const CI = underCi();
 const skip = !CI && findOpenssl() === undefined;
 
 interface Seen {

@@ -8,8 +8,9 @@ import { parsePins } from "../../src/tls/pins";
 import { parseCertificate } from "../../src/tls/x509";
 import { makeAttackPki, type AttackPki } from "./attack-pki";
 import { findOpenssl } from "./certs";
+import { underCi } from "../support/ci";
 
-const CI = process.env.CI === "true" || process.env.CI === "1";
+const CI = underCi();
 const skip = !CI && findOpenssl() === undefined;
 
 /** Stands in for what ssl_cert.js `_verify(spki, x509)` gets from `X509.decodeSPKI(issuer)` / `X509.decode(subject)`. */

@@ -9,9 +9,10 @@ import { makeAttackPki, type AttackPki } from "../tls/attack-pki";
 import { findOpenssl } from "../tls/certs";
 import { nodePorts } from "../tls/node-ports";
 import { XsRunner, xsEntry, xsnapWorkerPath } from "./harness";
+import { underCi } from "../support/ci";
 
 const binary = xsnapWorkerPath();
-const CI = process.env.CI === "true" || process.env.CI === "1";
+const CI = underCi();
 if (CI && findOpenssl() === undefined) throw new Error("openssl not found: the XS TLS tests need it under CI");
 
 describe.skipIf(binary === undefined || findOpenssl() === undefined)("XS engine (xsnap): the broker check", () => {

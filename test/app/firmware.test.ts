@@ -7,6 +7,7 @@ import { Firmware } from "../../src/app/firmware";
 import { PacketType } from "../../src/mqtt/constants";
 import type { PublishPacket } from "../../src/mqtt/packets";
 import { decodeTelemetry } from "../../src/sampler/payload";
+import { RECORD_PREFIX } from "../../src/sampler/persist";
 import { createSimulatedSensor } from "../../src/sensors/simulated";
 import { MemoryStore } from "../../src/store/memory-store";
 import { FakeClock } from "../support/fake-clock";
@@ -147,6 +148,23 @@ describe("firmware", () => {
 });
 
 describe("firmware with a full queue", () => {
+  it("a reading the full queue drops has its record deleted in the turn that dropped it (telemetry from records)", () => {
+    // batch_max 1: each reading is one message. Offline, every new reading's publish drops the oldest; the sampler
+    // settles that drop after its publish returns (not inside it: XS stack depth), and must commit it in that turn.
+    const { firmware, clock, flash } = boot({ queue_max: "9", batch_max: "1", heartbeat_s: "1" });
+    firmware.start();
+    const records = () => [...flash.keys()].filter((key) => key.startsWith(RECORD_PREFIX)).length;
+    for (let i = 0; i < 30; i++) {
+      clock.advance(1000);
+      // Committed records = readings queued (one a message) + readings still pending: none left behind staged.
+      expect(records(), `after ${i + 1} s`).toBe(firmware.client.queueStats().depth + firmware.device.sampler.stats().pending);
+    }
+    expect(firmware.client.counters.dropped).toBeGreaterThan(0);
+    expect(firmware.device.sampler.stats().dropped).toBe(firmware.client.counters.dropped); // each dropped reading counted
+    const again = boot({ queue_max: "9", batch_max: "1", heartbeat_s: "1" }, flash);
+    expect(again.firmware.client.queueStats().depth + again.firmware.device.sampler.stats().pending).toBe(records());
+  });
+
   it("the birth never pushes a queued reading out: it waits for room, then goes", () => {
     // queue_max 9 (the smallest above the in-flight window of 8); batch_max 1 so each reading is one message.
     const { firmware, broker, clock } = boot({ queue_max: "9", batch_max: "1", heartbeat_s: "1" });

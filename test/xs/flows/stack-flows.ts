@@ -5,7 +5,7 @@
 // A turn is what the device runs from one callback out of C: a timer (FakeClock.advance here), a socket receive
 // (NeutralLink.send), or the entry's boot code. FakeClock's and NeutralLink's own frames are counted too, so the
 // figure errs high by a frame or two. Not here: the Moddable adapters below the core (socket, TLS, Preference).
-import { Firmware } from "../../../src/app/firmware";
+import { Firmware, type FirmwarePlatform } from "../../../src/app/firmware";
 import { PacketType as P } from "../../../src/mqtt/constants";
 import type { Packet } from "../../../src/mqtt/packets";
 import { encodeUtf8 } from "../../../src/mqtt/utf8";
@@ -37,6 +37,10 @@ class LazyLink implements Transport {
   }
   open(): void {
     this.handlers.onConnect();
+  }
+  /** The peer closes the connection (the broker or the network went away). */
+  drop(): void {
+    this.handlers.onClose(new Error("connection reset"));
   }
   send(packet: Packet): void {
     this.handlers.onData(encode(packet));
@@ -83,7 +87,14 @@ function noDeadbands(board: unknown): unknown {
   return JSON.parse(JSON.stringify(board), (key, value: unknown) => (key === "deadband" ? undefined : value)) as unknown;
 }
 
-function firmware(board: unknown, store: SessionStore, config: Record<string, string> = {}, clock = new FakeClock(0), broker = new NeutralBroker()): Rig {
+function firmware(
+  board: unknown,
+  store: SessionStore,
+  config: Record<string, string> = {},
+  clock = new FakeClock(0),
+  broker = new NeutralBroker(),
+  platform: Pick<FirmwarePlatform, "telemetryFromRecords"> = {},
+): Rig {
   const fw = new Firmware(
     {
       config: { device_id: DEVICE, interval_ms: "1000", deadband: "0", batch_max: "1", batch_window_ms: "0", health_s: "0", presync_max: "0", ...config },
@@ -98,6 +109,7 @@ function firmware(board: unknown, store: SessionStore, config: Record<string, st
       createSensor: (spec, _board, cfg) => createSimulatedSensor(spec.driver, cfg.sim_seed, spec.id),
       transport: broker.transport,
       random: () => 0.5,
+      ...platform,
     },
   );
   return { firmware: fw, clock, broker };
@@ -210,18 +222,45 @@ export const STACK_FLOWS: StackFlow[] = [
     },
   },
   {
-    name: "connect and resend a full in-flight window (8)",
+    // The in-flight window comes back from the store after a reboot: stored messages, as QoS 2 and telemetry with
+    // telemetryFromRecords off keep them (by default QoS 1 telemetry is kept in RAM and a reboot rebuilds it from
+    // the reading records as new messages; the next flow resends a window held in RAM).
+    name: "connect and resend a full in-flight window (8) of stored messages, after a reboot",
     prepare(board) {
       const backend = new MemoryBackend();
-      const first = firmware(board, JournaledStore.open(backend));
+      const stored = { telemetryFromRecords: false };
+      const first = firmware(board, JournaledStore.open(backend), {}, new FakeClock(0), new NeutralBroker(), stored);
       first.firmware.start();
       first.broker.link.open();
       serve(first.broker.link);
       serve(first.broker.link);
       first.clock.advance(12_000); // 12 readings, none acknowledged: 8 in flight, 4 queued
       serve(first.broker.link, false);
-      const rig = firmware(board, JournaledStore.open(backend));
+      const rig = firmware(board, JournaledStore.open(backend), {}, new FakeClock(0), new NeutralBroker(), stored);
       rig.firmware.start();
+      rig.broker.link.open();
+      rig.broker.link.drain();
+      return () => {
+        rig.broker.link.send({ type: P.CONNACK, sessionPresent: true, returnCode: 0 });
+        const resent = rig.broker.link.written.filter((p) => p.type === P.PUBLISH && p.dup).length;
+        return `resent ${resent}`;
+      };
+    },
+  },
+  {
+    name: "connect and resend a full in-flight window (8) held in RAM (telemetry from records), after the link dropped",
+    prepare(board) {
+      const rig = firmware(board, JournaledStore.open(new MemoryBackend()));
+      rig.firmware.start();
+      rig.broker.link.open();
+      serve(rig.broker.link);
+      serve(rig.broker.link);
+      rig.clock.advance(12_000); // 12 readings, none acknowledged: 8 in flight, 4 queued
+      serve(rig.broker.link, false);
+      rig.broker.link.drop();
+      const links = rig.broker.links.length;
+      for (let ms = 0; rig.broker.links.length === links && ms < 120_000; ms += 100) rig.clock.advance(100); // the reconnect
+      check(rig.broker.links.length === links + 1, "reconnected");
       rig.broker.link.open();
       rig.broker.link.drain();
       return () => {

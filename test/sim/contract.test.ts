@@ -81,6 +81,16 @@ describe("counters", () => {
     expect(String(sim.events[sim.events.length - 1].message)).toContain("message(s) queued");
   }, 60_000);
 
+  it("the next boot's line counts the readings left undelivered, which wait in the store as records (QoS 1)", async () => {
+    const data = path.join(dir, "offline-twice");
+    const args = ["--json", "--broker", "mqtt://127.0.0.1:1", "--qos", "1", "--samples", "3", "--interval-ms", "100", "--board", EVERY_SAMPLE_BOARD, "--deadline-ms", "3000", "--data-dir", data];
+    const first = await runSim(args, 60_000);
+    expect(first.code).toBe(1);
+    expect(first.sim.events.find((e) => e.event === "boot")).toMatchObject({ boot: 1, queuedReadings: 0 });
+    const second = await runSim(args, 60_000);
+    expect(second.sim.events.find((e) => e.event === "boot")).toMatchObject({ boot: 2, nextSeq: 3, queuedReadings: 3 });
+  }, 120_000);
+
   it("taken counts readings waiting in an open batch, before their batch is published", async () => {
     const config = path.join(dir, "batching.json");
     (await import("node:fs")).writeFileSync(config, JSON.stringify({ batch_max: 100, batch_window_ms: 60_000 }));

@@ -6,7 +6,7 @@ import { FatalMode, salvageConfig } from "app/fatal";
 import { Firmware } from "app/firmware";
 import { ConfigError } from "./errors";
 import type { FirmwareConfig } from "config/defaults";
-import { parseConfig } from "config/parse";
+import { firmwareKeys, parseConfig } from "config/parse";
 import { readBoardFile } from "platform/moddable/board";
 import { createModdablePlatform, traceLogger, type ModdablePlatform } from "platform/moddable/platform";
 import { freeHeapBytes, wifiRssi, xsMemory } from "platform/moddable/system";
@@ -15,23 +15,8 @@ import { FIRMWARE_VERSION } from "app/version";
 import { StatusPage } from "web/status-page";
 import Timer from "timer";
 
-/**
- * mc/config also carries keys the SDK's own manifests set: objects (`file`, `tls`) and, on the desktop, the
- * screen `format`. Those are left out; every other key goes to the parser, so a mistyped key is still reported.
- */
-const SDK_SCALAR_KEYS: readonly string[] = ["format"];
 /** A platform that cannot even be built (no network, no store) is tried again after this long. */
 const PLATFORM_RETRY_MS = 60_000;
-
-function firmwareKeys(raw: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(raw)) {
-    const value = raw[key];
-    if (typeof value === "object" || SDK_SCALAR_KEYS.indexOf(key) !== -1) continue;
-    out[key] = value;
-  }
-  return out;
-}
 
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);

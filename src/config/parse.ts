@@ -122,6 +122,24 @@ const CHECKS: { readonly [K in ConfigKey]: Check } = {
 const BUILD_KEYS: readonly string[] = ["screen", "touch", "driverRotation", "rotation", "startupSound", "led"];
 
 /**
+ * mc/config also carries keys the SDK's own manifests set: objects (`file`, `tls`) and, on the desktop, the
+ * screen `format`. Those are left out; every other key goes to the parser, so a mistyped key is still reported.
+ * The firmware (main) and the simulator's reading of manifest.json leave out the same keys.
+ */
+const SDK_SCALAR_KEYS: readonly string[] = ["format"];
+
+/** The keys of a manifest's config (mc/config) that are the firmware's to parse. */
+export function firmwareKeys(raw: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(raw)) {
+    const value = raw[key];
+    if (typeof value === "object" || SDK_SCALAR_KEYS.indexOf(key) !== -1) continue;
+    out[key] = value;
+  }
+  return out;
+}
+
+/**
  * Parses `raw` (mc/config on device, argv/env in the Node simulator): every key is optional and
  * defaults from CONFIG_DEFAULTS. Throws ConfigErrors naming every bad or unknown key.
  */

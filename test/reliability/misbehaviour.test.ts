@@ -239,7 +239,7 @@ describe("CONNACK never sent", () => {
 
 describe("oversized PUBLISH", () => {
   it("is read past as it streams in, never buffered: the link stays up, it is reported with the limit, and sampling goes on", () => {
-    const rig = boot({ mqtt_max_packet: "65536" }); // the client's own default; the firmware's is smaller (config)
+    const rig = boot(); // the firmware's default mqtt_max_packet, 4096
     const link = accept(rig);
     link.drain();
     // PUBLISH QoS 0 announcing 65536 body bytes (65540 in all, past the firmware's mqtt_max_packet, 4096), then its body in 1 KiB chunks.
@@ -272,7 +272,7 @@ describe("oversized PUBLISH", () => {
 
 describe("slow-loris broker", () => {
   it("one byte a second of a packet that never completes does not count as liveness: keepalive timeout at keepalive + ping timeout", () => {
-    const rig = boot({ mqtt_max_packet: "65536" }); // mqtt_keepalive 10 s; pingTimeoutMs default 10 s; 16383 bytes fit the limit
+    const rig = boot(); // mqtt_keepalive 10 s; pingTimeoutMs default 10 s; mqtt_max_packet default 4096
     const link = accept(rig);
     const connackAt = rig.clock.now();
     link.drain();

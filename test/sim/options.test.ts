@@ -125,6 +125,17 @@ describe("simulator options: --config manifest.json", () => {
     expect(options.dataDir).toBe(path.join(".sim-data", "sim-1"));
   });
 
+  it("leaves out the SDK's own settings (objects such as tls) as the firmware does, and still reports a mistyped key", () => {
+    const file = path.join(dir, "manifest-sdk.json");
+    const manifest = (config: Record<string, unknown>) => JSON.stringify({ include: [], modules: {}, config: { tls: { DHE_RSA: false, ECDHE_RSA: false }, ...config } });
+    writeFileSync(file, manifest({ batch_max: 7 }));
+    const options = parseArgs(["--config", file]);
+    expect(options.config.batch_max).toBe(7);
+    expect(options.configRaw).not.toHaveProperty("tls");
+    writeFileSync(file, manifest({ batch_mx: 7 }));
+    expect(usageMessage(["--config", file])).toContain('"batch_mx": unknown key; did you mean "batch_max"?');
+  });
+
   it("a manifest that names another broker host is followed, and says so", () => {
     const file = path.join(dir, "manifest.json");
     writeFileSync(file, JSON.stringify({ include: [], modules: {}, config: { mqtt_host: "broker.example", board: "" } }));

@@ -4,6 +4,7 @@
 export type SimEvent =
   /** `subscribe` / `publish`: mosquitto_sub and mosquitto_pub command lines for this broker and device, ready to paste. */
   | { event: "broker"; url: string; embedded: boolean; subscribe: string; publish: string }
+  /** `queuedReadings`: readings from before this boot not yet delivered, in queued messages or waiting in the store for their batch. */
   | { event: "boot"; device: string; boot: number; nextSeq: number; queuedMessages: number; queuedReadings: number; dataDir: string }
   | { event: "connected"; device: string; sessionPresent: boolean }
   | { event: "disconnected"; device: string; reason: string; retryInMs?: number }

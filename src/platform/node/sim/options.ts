@@ -3,7 +3,7 @@ import { closest } from "../../../config/closest";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { CONFIG_DEFAULTS, type ConfigKey, type FirmwareConfig } from "../../../config/defaults";
-import { ConfigErrors, parseConfig } from "../../../config/parse";
+import { ConfigErrors, firmwareKeys, parseConfig } from "../../../config/parse";
 
 export const HELP = `xs-mqtt-sim: the sensor firmware's core (config, simulated sensors, sampler, MQTT client, session store) on Node.
 
@@ -324,7 +324,8 @@ function readConfigFile(file: string, warnings: string[]): Record<string, unknow
   if (isObject(o.config) && (o.include !== undefined || o.modules !== undefined)) {
     const platforms = isObject(o.platforms) ? o.platforms : {};
     const lin = isObject(platforms.lin) && isObject(platforms.lin.config) ? platforms.lin.config : {};
-    const config: Record<string, unknown> = { ...o.config, ...lin };
+    // The SDK's own settings in it (the `tls` object) are left out, as the firmware leaves them out of mc/config.
+    const config: Record<string, unknown> = firmwareKeys({ ...o.config, ...lin });
     // "" means "the platform's": on this platform, the simulator's own defaults (sim-1, lin).
     if (config.board === "") delete config.board;
     if (config.device_id === "") delete config.device_id;

@@ -100,7 +100,7 @@ export class TextReporter implements Reporter {
         );
       case "boot":
         if (!perDevice) return undefined;
-        return `[${event.device}] boot ${event.boot}: next seq ${event.nextSeq}, ${event.queuedMessages} message(s) queued from before (${event.queuedReadings} reading(s)), data dir ${event.dataDir}`;
+        return `[${event.device}] boot ${event.boot}: next seq ${event.nextSeq}, ${event.queuedMessages} message(s) and ${event.queuedReadings} reading(s) queued from before, data dir ${event.dataDir}`;
       case "connected":
         return perDevice ? `[${event.device}] connected (session present: ${event.sessionPresent})` : undefined;
       case "disconnected":

@@ -176,7 +176,9 @@ export class SimDevice {
     const stats = device.sampler.stats();
     if (this.firstSeq === undefined) this.firstSeq = stats.nextSeq;
     this.lastNextSeq = stats.nextSeq;
-    let queuedReadingCount = 0;
+    // Readings from before: those inside queued telemetry messages, and those whose records the sampler restored as
+    // pending (QoS 1 telemetry is published with stored: false, so until acknowledged its readings live only there).
+    let queuedReadingCount = stats.pending;
     for (const n of readings.values()) queuedReadingCount += n;
     this.spec.emit({
       event: "boot", device: this.id, boot: device.sampler.boot, nextSeq: stats.nextSeq,

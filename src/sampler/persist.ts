@@ -20,6 +20,7 @@
 import { StorageError } from "../errors";
 import { decodeUtf8, encodeUtf8 } from "../mqtt/utf8";
 import type { SessionStore } from "../store/session-store";
+import { pushVarint } from "../store/bytes";
 
 export const BOOT_KEY = "smp.boot";
 export const SEQ_KEY = "smp.seq";
@@ -207,15 +208,6 @@ export function readOffsets(store: SessionStore, warn: (message: string) => void
     map.set(boot, offset);
   }
   return map;
-}
-
-function pushVarint(out: number[], value: number): void {
-  let v = value;
-  while (v >= 0x80) {
-    out.push((v % 0x80) + 0x80);
-    v = Math.floor(v / 0x80);
-  }
-  out.push(v);
 }
 
 function readVarint(bytes: Uint8Array, at: { i: number }): number | undefined {

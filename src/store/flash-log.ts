@@ -31,6 +31,7 @@ import { StorageError, StoreFullError } from "../errors";
 import type { NorFlash } from "../ports";
 import { crc32 } from "./crc32";
 import { checkKey, StagedStore, type StagedOp } from "./staged-store";
+import { pushVarint, readU32, writeU32 } from "./bytes";
 
 const MAGIC = 0x31474c46; // "FLG1"
 const FORMAT_VERSION = 1;
@@ -948,15 +949,6 @@ function varintSize(value: number): number {
   return size;
 }
 
-function pushVarint(out: number[], value: number): void {
-  let v = value;
-  while (v >= 0x80) {
-    out.push((v % 0x80) + 0x80);
-    v = Math.floor(v / 0x80);
-  }
-  out.push(v);
-}
-
 function readVarint(bytes: Uint8Array, at: { i: number }, end: number): number | undefined {
   let value = 0;
   let scale = 1;
@@ -970,13 +962,3 @@ function readVarint(bytes: Uint8Array, at: { i: number }, end: number): number |
   return undefined;
 }
 
-function writeU32(bytes: Uint8Array, at: number, value: number): void {
-  bytes[at] = value & 0xff;
-  bytes[at + 1] = (value >>> 8) & 0xff;
-  bytes[at + 2] = (value >>> 16) & 0xff;
-  bytes[at + 3] = (value >>> 24) & 0xff;
-}
-
-function readU32(bytes: Uint8Array, at: number): number {
-  return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0;
-}

@@ -19,6 +19,7 @@
 import { StorageError } from "../errors";
 import { crc32, crc32Ascii } from "./crc32";
 import { checkKey, StagedStore, type StagedOp } from "./staged-store";
+import { readU32, writeU32 } from "./bytes";
 
 /**
  * Where a JournaledStore keeps its bytes: named items (one per store key) and one journal slot.
@@ -272,13 +273,3 @@ function applyOps(backend: StoreBackend, ops: readonly StagedOp[]): void {
   }
 }
 
-function writeU32(bytes: Uint8Array, at: number, value: number): void {
-  bytes[at] = value & 0xff;
-  bytes[at + 1] = (value >>> 8) & 0xff;
-  bytes[at + 2] = (value >>> 16) & 0xff;
-  bytes[at + 3] = (value >>> 24) & 0xff;
-}
-
-function readU32(bytes: Uint8Array, at: number): number {
-  return (bytes[at] | (bytes[at + 1] << 8) | (bytes[at + 2] << 16) | (bytes[at + 3] << 24)) >>> 0;
-}

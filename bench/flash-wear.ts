@@ -11,6 +11,7 @@ import { JournaledStore } from "../src/store/journaled-store";
 import type { SessionStore } from "../src/store/session-store";
 import { XsRunner, xsEntry, xsnapWorkerPath } from "../test/xs/harness";
 import { SimNorFlash } from "../test/store/nor-flash";
+import { fullLog } from "../test/store/full-log";
 import { PreferenceBackend, type PreferenceApi } from "../src/store/preference-backend";
 import { FakeClock } from "../test/support/fake-clock";
 import { FakePreference } from "../test/store/fakes";
@@ -350,18 +351,3 @@ async function benchFlashLogBoot(): Promise<void> {
   console.log("Bound: the scan reads each block once and checks the CRC of every frame (the head block twice), so boot is linear in the partition size.");
 }
 
-/** A 256 KB log filled to its limit with reading-sized records (the worst boot: every block used, the index largest). */
-export function fullLog(): SimNorFlash {
-  const flash = new SimNorFlash(256 * 1024, 4096);
-  const store = FlashLogStore.open(flash);
-  // Twenty records a commit, as the XS entry (test/xs/entries/flash-boot-entry.ts) does; stops at the first refusal.
-  for (let i = 0; ; i += 20) {
-    for (let k = i; k < i + 20; k++) store.put(`smp.r${k.toString(36).padStart(10, "0")}`, new Uint8Array(18).fill(k & 0xff));
-    try {
-      store.commit();
-    } catch {
-      break;
-    }
-  }
-  return flash;
-}

@@ -6,12 +6,9 @@ import { PacketType as P } from "../../../src/mqtt/constants";
 import { encodeUtf8, decodeUtf8 } from "../../../src/mqtt/utf8";
 import { MemoryStore } from "../../../src/store/memory-store";
 import { FakeClock } from "../../support/fake-clock";
-import { check, hex, NeutralBroker } from "./neutral-broker";
+import { check, hex, NeutralBroker, runScenarios, type Transcript } from "./neutral-broker";
 
-export interface Transcript {
-  name: string;
-  log: string[];
-}
+export type { Transcript };
 
 interface Rig {
   client: MqttClient;
@@ -197,16 +194,7 @@ export const CLIENT_FLOW_NAMES = Object.keys(SCENARIOS);
 
 /** Runs every scenario; a failed step ends that scenario's transcript with "FAILED: <why>". */
 export function runClientFlows(): Transcript[] {
-  return CLIENT_FLOW_NAMES.map((name) => {
-    const log: string[] = [];
-    try {
-      SCENARIOS[name](log);
-      log.push("PASSED");
-    } catch (error) {
-      log.push(`FAILED: ${(error as Error).message}`);
-    }
-    return { name, log };
-  });
+  return runScenarios(SCENARIOS);
 }
 
 /** A connected client whose broker acks every QoS 1 PUBLISH at once: the unit of the publish benchmarks. */

@@ -8,12 +8,9 @@ import type { PublishPacket } from "../../../src/mqtt/packets";
 import { INCOMING_QOS2_KEY } from "../../../src/mqtt/session-records";
 import { MemoryStore } from "../../../src/store/memory-store";
 import { FakeClock } from "../../support/fake-clock";
-import { check, NeutralBroker } from "./neutral-broker";
+import { check, NeutralBroker, runScenarios, type Transcript } from "./neutral-broker";
 
-export interface HostileTranscript {
-  name: string;
-  log: string[];
-}
+export type HostileTranscript = Transcript;
 
 function rig(log: string[], random: () => number = () => 0.5) {
   const broker = new NeutralBroker(log);
@@ -108,14 +105,5 @@ const SCENARIOS: Record<string, (log: string[]) => void> = {
 export const HOSTILE_FLOW_NAMES = Object.keys(SCENARIOS);
 
 export function runHostileFlows(): HostileTranscript[] {
-  return HOSTILE_FLOW_NAMES.map((name) => {
-    const log: string[] = [];
-    try {
-      SCENARIOS[name](log);
-      log.push("PASSED");
-    } catch (error) {
-      log.push(`FAILED: ${(error as Error).message}`);
-    }
-    return { name, log };
-  });
+  return runScenarios(SCENARIOS);
 }

@@ -30,6 +30,26 @@ export function matches(actual: unknown, expected: Record<string, unknown>, what
   }
 }
 
+/** One scripted scenario's transcript: what it logged, ending in "PASSED" or "FAILED: <why>". */
+export interface Transcript {
+  name: string;
+  log: string[];
+}
+
+/** Runs each scenario in order; a failed step ends that scenario's transcript with "FAILED: <why>", the others go on. */
+export function runScenarios(scenarios: Record<string, (log: string[]) => void>): Transcript[] {
+  return Object.keys(scenarios).map((name) => {
+    const log: string[] = [];
+    try {
+      scenarios[name](log);
+      log.push("PASSED");
+    } catch (error) {
+      log.push(`FAILED: ${(error as Error).message}`);
+    }
+    return { name, log };
+  });
+}
+
 export function check(condition: boolean, message: string): void {
   if (!condition) throw new ScriptError(message);
 }

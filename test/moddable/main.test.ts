@@ -12,9 +12,11 @@ import { PacketType } from "../../src/mqtt/constants";
 import { FlashLogStore } from "../../src/store/flash-log";
 import { openVerifiedOrReset } from "../../src/store/journaled-store";
 import { PreferenceBackend } from "../../src/store/preference-backend";
+import type { StatusReport } from "../../src/web/status";
+import { Server } from "./fakes/http";
 import Preference from "./fakes/preference";
 import { SimNorFlash } from "../store/nor-flash";
-import { advance, addResource, emitWiFi, lastSocket, liveTimers, LOG_PARTITION, LOG_PARTITION_BYTES, net, resetSdk, sdk } from "./fakes/sdk";
+import { advance, addResource, emitWiFi, lastSocket, liveTimers, LOG_PARTITION, LOG_PARTITION_BYTES, net, resetSdk, sdk, type FakeHttpServer } from "./fakes/sdk";
 
 const ROOT = join(import.meta.dirname, "../..");
 const MANIFEST_CONFIG = (JSON.parse(readFileSync(join(ROOT, "manifest.json"), "utf8")) as { config: Record<string, unknown> }).config;
@@ -32,6 +34,22 @@ async function boot(config: Record<string, unknown>, board: string | null = LIN_
   vi.resetModules();
   await import("../../src/main");
   return state.traces;
+}
+
+/** One GET through the callback main.ts installed on the fake SDK server, as http.js drives it (one request object per connection). */
+function get(server: FakeHttpServer | undefined, target: string): { status: number; body: string } {
+  const callback = server?.callback;
+  if (callback === undefined) throw new Error("no status page server");
+  const request = {};
+  const call = (message: number, value1?: unknown, value2?: unknown) => callback.call(request, message, value1, value2);
+  call(Server.connection);
+  call(Server.status, target, "GET");
+  call(Server.headersComplete);
+  const head = call(Server.prepareResponse) as { status: number };
+  const bytes: number[] = [];
+  for (let piece = call(Server.responseFragment, 512); piece instanceof ArrayBuffer; piece = call(Server.responseFragment, 512)) bytes.push(...new Uint8Array(piece));
+  call(Server.responseComplete);
+  return { status: head.status, body: new TextDecoder().decode(Uint8Array.from(bytes)) };
 }
 
 const fatal = (traces: string[]) => traces.filter((t) => t.startsWith("fatal: "));
@@ -193,6 +211,20 @@ describe("main.ts boot", () => {
     expect(sdk().httpServers[0]).toMatchObject({ port: 8080, closed: false });
     expect(typeof sdk().httpServers[0].callback).toBe("function");
     expect(traces).toContain("status page: http://127.0.0.1:8080/\n");
+  });
+
+  it("answers GET /status.json with the health of its flash log, read from the log on the partition", async () => {
+    await boot({ device_id: "dev42", web_port: 8080 });
+    advance(20_000);
+    const reply = get(sdk().httpServers[0], "/status.json");
+    expect(reply.status).toBe(200);
+    const status = JSON.parse(reply.body) as StatusReport;
+    const partition = sdk().flash.get(LOG_PARTITION);
+    expect(status.store?.sectors).toMatchObject({ total: LOG_PARTITION_BYTES / (partition?.blockSize ?? 0), retired: 0, worn: 0 });
+    expect(status.store?.sectors.used).toBeGreaterThan(0);
+    // Bytes programmed since boot: what the partition itself counted (it was blank before this boot).
+    expect(status.store?.programmedBytes).toBe(partition?.programmedBytes.reduce((a, b) => a + b, 0));
+    expect(status.store?.endurance).toBe(100_000);
   });
 
   it("on Wi-Fi, serves the status page once the network is up, at the address it got", async () => {

@@ -9,7 +9,7 @@
 //                 and the budget is spent as one. No erase since boot: null ("not enough data"), never Infinity; no
 //                 budget left: 0, whatever the rate.
 // The rate is this boot's alone: a boot only minutes old after a burst of reclaims says little, so the page shows the
-// erases and the time the figure rests on beside it.
+// erases and the rate the figure rests on beside it (and the uptime above it).
 
 /** Rated erase cycles of an ESP32's NOR flash sector (the ~100k of the data sheets), the figure the budget spends. */
 export const ENDURANCE_CYCLES = 100_000;
@@ -44,7 +44,7 @@ export interface StoreHealth {
   endurance: number;
   /** Erases the live sectors have left before every one reaches `endurance`. */
   budget: number;
-  /** Years until `budget` is spent at this boot's rate, to 0.1; null: no erase since boot, not enough data. */
+  /** Years until `budget` is spent at this boot's rate, to 3 digits (a worn device's days stay visible); null: no erase since boot, not enough data. */
   yearsLeft: number | null;
 }
 
@@ -71,7 +71,7 @@ export function storeHealth(figures: WearFigures, uptimeMs: number, endurance = 
   let yearsLeft: number | null;
   if (budget === 0) yearsLeft = 0;
   else if (perMs === 0) yearsLeft = null;
-  else yearsLeft = round(budget / perMs / MS_PER_YEAR, 1);
+  else yearsLeft = digits3(budget / perMs / MS_PER_YEAR);
   return {
     sectors: { total: figures.blocks, used: figures.used, free: figures.free, retired: figures.retired, worn },
     erases: {
@@ -79,13 +79,18 @@ export function storeHealth(figures: WearFigures, uptimeMs: number, endurance = 
       max,
       mean: live === 0 ? 0 : round(sum / live, 1),
       sinceBoot: figures.erases,
-      perDay: Number((perMs * MS_PER_DAY).toPrecision(3)),
+      perDay: digits3(perMs * MS_PER_DAY),
     },
     programmedBytes: figures.programmedBytes,
     endurance,
     budget,
     yearsLeft,
   };
+}
+
+/** To 3 significant digits: a rate or a span that may be tiny or huge keeps its meaning either way. */
+function digits3(value: number): number {
+  return Number(value.toPrecision(3));
 }
 
 function round(value: number, decimals: number): number {

@@ -8,6 +8,8 @@ import { SimNorFlash } from "./nor-flash";
 
 const DAY_MS = 24 * 3600 * 1000;
 const YEAR_MS = 365.25 * DAY_MS;
+/** To 3 significant digits, as the figures are given. */
+const d3 = (value: number) => Number(value.toPrecision(3));
 
 /** Figures of a partition with these erase counts; `retiredBlocks` and `erases` as given, the rest plausible. */
 function figures(eraseCounts: number[], erases: number, retiredBlocks: number[] = []): WearFigures {
@@ -42,14 +44,18 @@ describe("storeHealth", () => {
     const health = storeHealth(figures([10, 10, 11, 11], 4), DAY_MS);
     expect(health.erases.perDay).toBe(4);
     expect(health.budget).toBe(399_958);
-    expect(health.yearsLeft).toBe(Math.round((399_958 / 4 / 365.25) * 10) / 10);
-    expect(health.yearsLeft).toBe(273.8);
+    expect(health.yearsLeft).toBe(d3(399_958 / 4 / 365.25));
+    expect(health.yearsLeft).toBe(274);
     // The same erases over twice the time: half the rate, twice the years.
-    expect(storeHealth(figures([10, 10, 11, 11], 4), 2 * DAY_MS).yearsLeft).toBe(547.5);
-    // A busy hour: 120 erases, so 2,880 a day: 399,958 / 2,880 days = 0.4 years.
+    expect(storeHealth(figures([10, 10, 11, 11], 4), 2 * DAY_MS).yearsLeft).toBe(548);
+    // A busy hour: 120 erases, so 2,880 a day: 399,958 / 2,880 = 139 days, 0.380 years.
     const busy = storeHealth(figures([10, 10, 11, 11], 120), 3600 * 1000);
     expect(busy.erases.perDay).toBe(2880);
-    expect(busy.yearsLeft).toBe(0.4);
+    expect(busy.yearsLeft).toBe(0.38);
+    // A log reclaimed flat out: 15 erases in 5 s leave days, not 0 years (which would read as worn out).
+    const flatOut = storeHealth(figures([1, 2, 2, 2, 2, 2, 2, 2], 15), 5000);
+    expect(flatOut.yearsLeft).toBe(0.00845);
+    expect(flatOut.yearsLeft).toBeGreaterThan(0);
   });
 
   it("leaves retired sectors out of the counts and the budget", () => {
@@ -57,7 +63,7 @@ describe("storeHealth", () => {
     expect(health.sectors).toEqual({ total: 4, used: 1, free: 1, retired: 2, worn: 0 });
     expect(health.erases).toMatchObject({ min: 5, max: 7, mean: 6 });
     expect(health.budget).toBe(2 * ENDURANCE_CYCLES - 12);
-    expect(health.yearsLeft).toBe(Math.round(((2 * ENDURANCE_CYCLES - 12) / 2 / 365.25) * 10) / 10);
+    expect(health.yearsLeft).toBe(d3((2 * ENDURANCE_CYCLES - 12) / 2 / 365.25));
   });
 
   it("counts sectors past their rating as worn, with no erases left in them", () => {
@@ -66,7 +72,7 @@ describe("storeHealth", () => {
     expect(health.erases).toMatchObject({ min: 99_900, max: 100_500, mean: 100_087.5 });
     expect(health.budget).toBe(150);
     // 150 erases left at 150 a day: one day.
-    expect(health.yearsLeft).toBe(Math.round((DAY_MS / YEAR_MS) * 10) / 10);
+    expect(health.yearsLeft).toBe(d3(DAY_MS / YEAR_MS));
   });
 
   it("says 0 years when every live sector is worn, whatever the rate (none yet included)", () => {
@@ -86,14 +92,14 @@ describe("storeHealth", () => {
     const health = storeHealth(figures([900, 950], 10), DAY_MS, 1000);
     expect(health.endurance).toBe(1000);
     expect(health.budget).toBe(150);
-    expect(health.yearsLeft).toBe(Math.round((15 / 365.25) * 10) / 10);
+    expect(health.yearsLeft).toBe(d3(15 / 365.25));
     expect(storeHealth(figures([900, 1000], 10), DAY_MS, 1000).sectors.worn).toBe(1);
   });
 
   it("gives the rate to 3 digits, so a slow one is not shown as 0", () => {
     const slow = storeHealth(figures([0, 0], 1), 300 * DAY_MS);
     expect(slow.erases.perDay).toBe(0.00333);
-    expect(slow.yearsLeft).toBe(Math.round(((2 * ENDURANCE_CYCLES * 300) / 365.25) * 10) / 10);
+    expect(slow.yearsLeft).toBe(d3((2 * ENDURANCE_CYCLES * 300) / 365.25));
   });
 });
 
@@ -119,6 +125,6 @@ describe("storeHealth of a real flash log on the simulated NOR flash", () => {
     expect(health.sectors.used + health.sectors.free + health.sectors.retired).toBe(16);
     expect(health.budget).toBe(15 * ENDURANCE_CYCLES - live.reduce((a, b) => a + b, 0));
     expect(health.programmedBytes).toBe(flash.programmedBytes.reduce((a, b) => a + b, 0));
-    expect(health.yearsLeft).toBe(Math.round((health.budget / health.erases.sinceBoot / 365.25) * 10) / 10);
+    expect(health.yearsLeft).toBe(d3(health.budget / health.erases.sinceBoot / 365.25));
   });
 });

@@ -88,27 +88,34 @@ describe.skipIf(chromiumSkip)("status page in Chromium against the simulator", (
       render({
         sectors: { total: 64, used: 60, free: 2, retired: 2, worn: 3 },
         erases: { min: 99_000, max: 100_400, mean: 99_800.5, sinceBoot: 40, perDay: 960 },
-        programmedBytes: 163_840, endurance: 100_000, budget: 12_000, yearsLeft: 0.1,
+        programmedBytes: 163_840, endurance: 100_000, budget: 12_000, yearsLeft: 0.0342,
       });
       const worn = { sectors: read("store-sectors"), erases: read("store-erases"), rate: read("store-rate"), written: read("store-written"), years: read("store-years") };
       render({
         sectors: { total: 16, used: 3, free: 13, retired: 0, worn: 0 },
         erases: { min: 10, max: 11, mean: 10.5, sinceBoot: 2, perDay: 0.5 },
-        programmedBytes: 900, endurance: 100_000, budget: 6_399_330, yearsLeft: 35_039.4,
+        programmedBytes: 900, endurance: 100_000, budget: 6_399_330, yearsLeft: 35_000,
       });
       const young = read("store-years");
+      render({
+        sectors: { total: 16, used: 14, free: 2, retired: 0, worn: 16 },
+        erases: { min: 100_000, max: 100_020, mean: 100_010, sinceBoot: 20, perDay: 40 },
+        programmedBytes: 9000, endurance: 100_000, budget: 0, yearsLeft: 0,
+      });
+      const spent = read("store-years");
       render(null);
       const none = { figures: hidden("store-figures"), note: hidden("store-none"), text: read("store-none") };
-      return { worn, young, none };
+      return { worn, young, spent, none };
     });
     expect(shown.worn).toEqual({
       sectors: "60 used, 2 free, 2 retired of 64 (3 past 100000 erases)",
       erases: "min 99000 · mean 99800.5 · max 100400 of 100000",
       rate: "40 (960 a day)",
       written: "160 KB",
-      years: "0.1 years at this rate",
+      years: "12 days at this rate",
     });
-    expect(shown.young).toBe("35039 years at this rate");
+    expect(shown.young).toBe("35000 years at this rate");
+    expect(shown.spent).toBe("none: every sector is past its rating");
     expect(shown.none).toEqual({ figures: true, note: false, text: "No wear figures: the session store is not the flash log." });
     // The next poll draws the simulator's real store again.
     await page.waitForFunction(() => !(document.querySelector("#store-figures") as unknown as { hidden: boolean }).hidden, { timeout: 30_000, polling: 100 });

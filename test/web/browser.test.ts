@@ -115,7 +115,7 @@ describe.skipIf(chromiumSkip)("status page in Chromium against the simulator", (
       years: "12 days at this rate",
     });
     expect(shown.young).toBe("35000 years at this rate");
-    expect(shown.spent).toBe("none: every sector is past its rating");
+    expect(shown.spent).toBe("none: no live sector has an erase left");
     expect(shown.none).toEqual({ figures: true, note: false, text: "No wear figures: the session store is not the flash log." });
     // The next poll draws the simulator's real store again.
     await page.waitForFunction(() => !(document.querySelector("#store-figures") as unknown as { hidden: boolean }).hidden, { timeout: 30_000, polling: 100 });

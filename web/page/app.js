@@ -126,7 +126,7 @@ function renderStore(f) {
   text("store-rate", f.erases.sinceBoot + " (" + f.erases.perDay + " a day)");
   text("store-written", f.programmedBytes < 10240 ? f.programmedBytes + " bytes" : Math.round(f.programmedBytes / 1024) + " KB");
   const y = f.yearsLeft, d = Math.round(y * 365.25);
-  text("store-years", y === null ? "not enough data (no erase since boot)" : y === 0 ? "none: every sector is past its rating"
+  text("store-years", y === null ? "not enough data (no erase since boot)" : y === 0 ? "none: no live sector has an erase left"
     : (y >= 1 ? y + " years" : d >= 1 ? d + " days" : "under a day") + " at this rate");
 }
 

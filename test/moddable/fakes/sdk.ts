@@ -5,6 +5,7 @@
 // src/platform/moddable and src/main.ts only. Every fake keeps its state in one object on globalThis, so a test that
 // re-imports main.ts (vi.resetModules) still drives the same fakes; resetSdk() gives every test a fresh device.
 import { SimNorFlash } from "../../store/nor-flash";
+import type { FakeHttpPeer } from "./http";
 
 /** The flash log's partition in partitions/flashlog-4mb.csv: "xsmqtt", 256 KB (0x40000) in 4 KB blocks. */
 export const LOG_PARTITION = "xsmqtt";
@@ -16,6 +17,8 @@ export interface FakeHttpServer {
   /** The callback the adapter installed (server.callback = ...). */
   callback: ((message: number, val1?: unknown, val2?: unknown) => unknown) | undefined;
   closed: boolean;
+  /** A browser connects: the listener accepts, the server tells the callback (1); the browser's end is returned. */
+  accept?: () => FakeHttpPeer;
 }
 
 /** One timer of the fake `timer` module: virtual time, fired by advance(). */

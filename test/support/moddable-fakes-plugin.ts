@@ -12,7 +12,7 @@ const FAKES = join(ROOT, "test/moddable/fakes");
 const SDK_MODULES: Record<string, string> = {
   socket: "socket.ts", securesocket: "securesocket.ts", timer: "timer.ts", time: "time.ts", preference: "preference.ts",
   wifi: "wifi.ts", net: "net.ts", sntp: "sntp.ts", Resource: "Resource.ts", modules: "modules.ts",
-  instrumentation: "instrumentation.ts", "mc/config": "mc-config.ts", crypt: "crypt.ts", flash: "flash.ts", http: "http.ts",
+  instrumentation: "instrumentation.ts", "mc/config": "mc-config.ts", crypt: "crypt.ts", flash: "flash.ts", http: "http.ts", file: "file.ts",
 };
 /**
  * Modules manifest.json maps per platform. The esp32 partition is used here, over the `flash` fake (a NOR flash that

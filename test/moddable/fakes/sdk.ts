@@ -82,6 +82,12 @@ interface SdkState {
   /** Flash partitions by name (the fake `flash` module): NOR rules enforced, see test/store/nor-flash.ts. */
   flash: Map<string, SimNorFlash>;
   httpServers: FakeHttpServer[];
+  /** The file system the fake `file` module reads and writes (mcsim's disk): path -> bytes. */
+  files: Map<string, Uint8Array>;
+  /** Every File opened, in order ("rw /tmp/x", "r /tmp/x"). */
+  fileOpens: string[];
+  /** File.write throws this message (disk full: lin's "file write failed"). */
+  fileWriteError: string | undefined;
 }
 
 const KEY = Symbol.for("xs-mqtt-sensor.moddable-fakes");
@@ -94,6 +100,7 @@ function fresh(): SdkState {
     instrumentation: new Map(), config: {}, traces: [],
     // A build with partitions/flashlog-4mb.csv: the log's partition is there, erased, as on a new chip.
     flash: new Map([[LOG_PARTITION, new SimNorFlash(LOG_PARTITION_BYTES)]]), httpServers: [],
+    files: new Map(), fileOpens: [], fileWriteError: undefined,
   };
 }
 

@@ -6,6 +6,7 @@
 // re-imports main.ts (vi.resetModules) still drives the same fakes; resetSdk() gives every test a fresh device.
 import { SimNorFlash } from "../../store/nor-flash";
 import type { FakeHttpPeer } from "./http";
+import type { FakeSecureSocket } from "../../tls/fake-securesocket";
 
 /** The flash log's partition in partitions/flashlog-4mb.csv: "xsmqtt", 256 KB (0x40000) in 4 KB blocks. */
 export const LOG_PARTITION = "xsmqtt";
@@ -88,6 +89,8 @@ interface SdkState {
   fileOpens: string[];
   /** File.write throws this message (disk full: lin's "file write failed"). */
   fileWriteError: string | undefined;
+  /** Every SecureSocket the adapter opened (the fake `securesocket`), in order. */
+  secureSockets: FakeSecureSocket[];
 }
 
 const KEY = Symbol.for("xs-mqtt-sensor.moddable-fakes");
@@ -100,7 +103,7 @@ function fresh(): SdkState {
     instrumentation: new Map(), config: {}, traces: [],
     // A build with partitions/flashlog-4mb.csv: the log's partition is there, erased, as on a new chip.
     flash: new Map([[LOG_PARTITION, new SimNorFlash(LOG_PARTITION_BYTES)]]), httpServers: [],
-    files: new Map(), fileOpens: [], fileWriteError: undefined,
+    files: new Map(), fileOpens: [], fileWriteError: undefined, secureSockets: [],
   };
 }
 

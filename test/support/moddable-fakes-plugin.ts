@@ -29,6 +29,13 @@ function isFirmwareSide(importer: string | undefined): boolean {
   return file.startsWith(join(ROOT, "src", "platform", "moddable") + sep) || file === join(ROOT, "src", "main.ts");
 }
 
+/** The fake's path for an SDK module name imported from the firmware side, else undefined (the XS bundles use it too). */
+export function sdkFakeFor(source: string, importer: string | undefined): string | undefined {
+  if (!isFirmwareSide(importer)) return undefined;
+  const fake = SDK_MODULES[source];
+  return fake === undefined ? undefined : join(FAKES, fake);
+}
+
 export function moddableFakes(): Plugin {
   return {
     name: "moddable-sdk-fakes",

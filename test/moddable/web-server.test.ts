@@ -241,6 +241,16 @@ describe("Moddable status page server (http.js protocol over the lin socket fake
     expect(exchange(connect, "GET /status.json HTTP/1.1\r\n\r\n").status).toBe(200);
   });
 
+  it("the status line carries the refusal's own reason phrase, also where http.js's table has none (431, 429)", () => {
+    const { connect } = setup();
+    const headers = Array.from({ length: DEFAULT_WEB_LIMITS.maxHeaderCount + 1 }, (_, i) => `X-H${i}: v\r\n`).join("");
+    const tooMany = exchange(connect, `GET / HTTP/1.1\r\n${headers}\r\n`);
+    expect(tooMany.status).toBe(431);
+    expect(tooMany.reason).toBe("Request Header Fields Too Large");
+    const missing = exchange(connect, "GET /nothing-here HTTP/1.1\r\n\r\n");
+    expect(`${missing.status} ${missing.reason}`).toBe("404 Not Found");
+  });
+
   it("a browser that leaves mid-response ends the exchange (error), and the others go on", () => {
     const { server, connect } = setup();
     const leaving = connect();

@@ -29,9 +29,10 @@ export default defineConfig({
         "src/config/**": { lines: 96, branches: 88, functions: 90, statements: 91 },
         // The Moddable adapters and main.ts run against the SDK fakes of test/moddable/fakes (http with http.js's request
         // protocol, file, securesocket, x509 among them), with test/tls's socket-link and tls-check tests; those need
-        // openssl (they skip without it outside CI, and these floors then fail). Measured 2026-11-30: 98.37 / 89.82 /
-        // 97.97 / 97.53 (lines / branches / functions / statements, the folder) and main.ts 95.16 / 91.42 / 91.66 / 95.45.
-        "src/platform/moddable/**": { lines: 97, branches: 88, functions: 96, statements: 96 },
+        // openssl (they skip without it outside CI, and these floors then fail). Measured 2026-11-30: 98.49 / 89.97 /
+        // 98.18 / 97.71 (lines / branches / functions / statements, all of src/platform/moddable) and main.ts 95.16 /
+        // 91.43 / 91.67 / 95.45.
+        "src/platform/moddable/**": { lines: 98, branches: 89, functions: 97, statements: 97 },
         "src/main.ts": { lines: 94, branches: 90, functions: 90, statements: 94 },
       },
     },

@@ -30,10 +30,10 @@ export default defineConfig({
         // The Moddable adapters and main.ts run against the SDK fakes of test/moddable/fakes (http with http.js's request
         // protocol, file, securesocket, x509 among them), with test/tls's socket-link and tls-check tests; those need
         // openssl (they skip without it outside CI, and these floors then fail). Measured 2026-11-30: 98.49 / 89.97 /
-        // 98.18 / 97.71 (lines / branches / functions / statements, all of src/platform/moddable) and main.ts 95.16 /
-        // 91.43 / 91.67 / 95.45.
+        // 98.18 / 97.71 (lines / branches / functions / statements, all of src/platform/moddable) and main.ts 96.77 /
+        // 91.43 / 100 / 96.97.
         "src/platform/moddable/**": { lines: 98, branches: 89, functions: 97, statements: 97 },
-        "src/main.ts": { lines: 94, branches: 90, functions: 90, statements: 94 },
+        "src/main.ts": { lines: 95, branches: 90, functions: 98, statements: 95 },
       },
     },
     // Under CI a JSON report too, from which .ci/run prints the plain "N passed, N failed" closing line.

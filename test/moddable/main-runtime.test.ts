@@ -40,6 +40,18 @@ describe("main.ts running", () => {
     expect(dropped[0]).toMatch(/^warning: MQTT disconnected: .*\(TCP link to broker\.test:1883 lost \(disconnected by the broker\)\); retry in \d+ ms\n$/);
   });
 
+  it("says on the console what the broker refused (CONNACK 5, not authorized)", async () => {
+    const traces = await boot({ mqtt_host: "broker.test", device_id: "dev42" });
+    advance(0);
+    const socket = lastSocket();
+    net.connect(socket);
+    net.receive(socket, encode({ type: PacketType.CONNACK, sessionPresent: false, returnCode: 5 }));
+    advance(0);
+    const errors = traces.filter((t) => t.startsWith("warning: MQTT: "));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/not authori[sz]ed/i);
+  });
+
   it("a start that failed is retried by the fatal mode: failing again is reported, then it starts once the cause is gone", async () => {
     const traces = await boot({ device_id: "dev42" }, null);
     expect(fatal(traces)).toHaveLength(1);

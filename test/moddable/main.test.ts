@@ -13,7 +13,6 @@ import { FlashLogStore } from "../../src/store/flash-log";
 import { openVerifiedOrReset } from "../../src/store/journaled-store";
 import { PreferenceBackend } from "../../src/store/preference-backend";
 import type { StatusReport } from "../../src/web/status";
-import { Server } from "./fakes/http";
 import Preference from "./fakes/preference";
 import { SimNorFlash } from "../store/nor-flash";
 import { advance, addResource, emitWiFi, lastSocket, liveTimers, LOG_PARTITION, LOG_PARTITION_BYTES, net, resetSdk, sdk, type FakeHttpServer } from "./fakes/sdk";
@@ -36,20 +35,17 @@ async function boot(config: Record<string, unknown>, board: string | null = LIN_
   return state.traces;
 }
 
-/** One GET through the callback main.ts installed on the fake SDK server, as http.js drives it (one request object per connection). */
+/** One GET as a browser sends it, through the http.js request protocol of the fake server main.ts started. */
 function get(server: FakeHttpServer | undefined, target: string): { status: number; body: string } {
-  const callback = server?.callback;
-  if (callback === undefined) throw new Error("no status page server");
-  const request = {};
-  const call = (message: number, value1?: unknown, value2?: unknown) => callback.call(request, message, value1, value2);
-  call(Server.connection);
-  call(Server.status, target, "GET");
-  call(Server.headersComplete);
-  const head = call(Server.prepareResponse) as { status: number };
-  const bytes: number[] = [];
-  for (let piece = call(Server.responseFragment, 512); piece instanceof ArrayBuffer; piece = call(Server.responseFragment, 512)) bytes.push(...new Uint8Array(piece));
-  call(Server.responseComplete);
-  return { status: head.status, body: new TextDecoder().decode(Uint8Array.from(bytes)) };
+  if (server?.accept === undefined) throw new Error("no status page server");
+  const peer = server.accept();
+  peer.send(`GET ${target} HTTP/1.1\r\nHost: device\r\n\r\n`);
+  peer.pump();
+  const text = new TextDecoder().decode(peer.received);
+  peer.hangUp();
+  const end = text.indexOf("\r\n\r\n");
+  if (end === -1) throw new Error(`no complete response in ${JSON.stringify(text.slice(0, 200))}`);
+  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]), body: text.slice(end + 4) };
 }
 
 const fatal = (traces: string[]) => traces.filter((t) => t.startsWith("fatal: "));

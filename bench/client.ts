@@ -42,6 +42,9 @@ function ours(maxInflight: number, store: () => SessionStore = () => new MemoryS
         { transport: netTransport({ host: broker.host, port: broker.port }), clock: nodeClock, store: store(), random: Math.random },
         {
           onConnect: () => {
+            // Publish once: a reconnect (a keepalive missed while a long publish loop held a loaded machine) would
+            // queue the whole run a second time.
+            if (started !== 0) return;
             started = performance.now();
             // stored: false is how the firmware publishes QoS 1 telemetry (refused at QoS 2, which is always stored).
             for (let i = 0; i < count; i++) client.publish("bench/ours", PAYLOAD, { qos, stored: stored || qos === 2 });

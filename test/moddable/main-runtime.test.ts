@@ -14,10 +14,15 @@ const MANIFEST_CONFIG = (JSON.parse(readFileSync(join(ROOT, "manifest.json"), "u
 const LIN_BOARD = readFileSync(join(ROOT, "boards/lin.json"), "utf8");
 
 async function boot(config: Record<string, unknown>, board: string | null = LIN_BOARD): Promise<string[]> {
-  const state = resetSdk();
+  return bootWith(resetSdk(), config, () => {}, board);
+}
+
+/** boot() on a fake device the test has prepared (`prepare` runs after the config is set, before main.ts starts). */
+async function bootWith(state: ReturnType<typeof resetSdk>, config: Record<string, unknown>, prepare: () => void, board: string | null = LIN_BOARD): Promise<string[]> {
   state.config = { ...MANIFEST_CONFIG, board: "lin", file: { root: "/tmp/" }, ...config };
   if (board !== null) addResource("board.json", board);
   addResource("status-page.gz", new Uint8Array([0x1f, 0x8b, 8, 0]));
+  prepare();
   vi.resetModules();
   await import("../../src/main");
   return state.traces;
@@ -66,17 +71,26 @@ describe("main.ts running", () => {
     expect(fatal(traces)).toHaveLength(2);
   });
 
-  it("a Wi-Fi connect the ESP32 driver refuses (an SSID over 32 UTF-8 bytes) leaves one firmware running, not one per retry", async () => {
-    // 17 characters, 34 bytes: within config's 32 characters, over the driver's 32 bytes.
-    const traces = await boot({ device_id: "dev42", ssid: "Ä".repeat(17), password: "secret123" });
+  it("a Wi-Fi connect the ESP32 driver refuses (esp_wifi_connect failed) leaves one firmware running, not one per retry", async () => {
+    // The driver's other refusals (an SSID over 32 or a password over 64 UTF-8 bytes) stop at config now; this one
+    // comes from the radio at connect time and must be retried, not end main().
+    const state = resetSdk();
+    const traces = await bootWith(state, { device_id: "dev42", ssid: "home", password: "secret123" }, () => (state.wifiConnectError = "esp_wifi_connect failed"));
     expect(started(traces)).toHaveLength(1);
     advance(10 * 60_000);
     expect(started(traces)).toHaveLength(1);
     expect(sdk().wifiMonitors.filter((m) => !m.closed)).toHaveLength(1);
     expect(fatal(traces)).toEqual([]);
-    expect(traces).toContain('Wi-Fi: the Wi-Fi driver refused to connect (ssid too long - 32 bytes max); retrying in 2000 ms\n');
+    expect(traces).toContain("Wi-Fi: the Wi-Fi driver refused to connect (esp_wifi_connect failed); retrying in 2000 ms\n");
     // Retried with backoff, no faster than the cap: 10 minutes hold a handful of attempts, not one per turn.
-    expect(traces.filter((t) => t.includes("ssid too long")).length).toBeLessThan(20);
+    expect(traces.filter((t) => t.includes("esp_wifi_connect failed")).length).toBeLessThan(20);
     expect(liveTimers().filter((t) => t.repeat === undefined).length).toBeLessThan(10);
+  });
+
+  it("an SSID over the driver's 32 UTF-8 bytes is a config error at boot, naming the key", async () => {
+    // 17 characters, 34 bytes: it used to pass config and be refused by the driver at every attempt.
+    const traces = await boot({ device_id: "dev42", ssid: "\u00c4".repeat(17), password: "secret123" });
+    expect(started(traces)).toEqual([]);
+    expect(fatal(traces)[0]).toMatch(/config "ssid": must be at most 32 bytes as UTF-8 \(the Wi-Fi limit\), got 34/);
   });
 });

@@ -198,7 +198,7 @@ export class Session {
 
   /** A packet id free of in-flight messages and of the caller's pending SUBSCRIBE/UNSUBSCRIBE ids. */
   allocatePacketId(reservedIds: (id: number) => boolean): number {
-    return this.packetIds.allocate((id) => this.byPacketId.has(id) || reservedIds(id));
+    return this.packetIds.allocate(this.byPacketId, reservedIds);
   }
 
   /** Applies PUBACK/PUBREC/PUBCOMP; throws ProtocolError for an ack that is illegal in the message's state. */

@@ -9,7 +9,7 @@ import type { Packet, PublishPacket } from "./packets";
 import { OutState, applyAck, stateAfterSend, type OutgoingAckType } from "./qos-flow";
 import {
   INCOMING_QOS2_KEY, META_KEY, SUBSCRIPTIONS_KEY, decodeIds, decodeMeta, decodeSubscriptions, encodeFlight, encodeIds, encodeJson, encodeMeta,
-  encodeMessage, flightKey, messageKey, readStoredMessages, type OutgoingMessage,
+  encodeMessage, flightKey, hasFlightRecord, messageKey, readStoredMessages, type OutgoingMessage,
 } from "./session-records";
 
 /** Incoming QoS 2 messages a broker may leave awaiting PUBREL (brokers keep far fewer in flight: mosquitto 20). */
@@ -121,7 +121,9 @@ export class Session {
    * Adds a message at the end of the queue. When the queue is full, the drop policy picks victims among
    * messages not yet in flight (those are bounded by the window and may already be at the broker).
    */
-  enqueue(topic: string, topicBytes: Uint8Array, payload: Uint8Array, qos: QoS, retain: boolean, evict = true, stored = true): { message: OutgoingMessage; dropped: OutgoingMessage[] } {
+  enqueue(
+    topic: string, topicBytes: Uint8Array, payload: Uint8Array, qos: QoS, retain: boolean, evict = true, stored = true, sendNow?: (id: number) => boolean,
+  ): { message: OutgoingMessage; dropped: OutgoingMessage[]; packet?: PublishPacket } {
     const size = topicBytes.length + payload.length;
     const budget = this.limits.storeBudgetBytes ?? Infinity;
     if (size > this.limits.queueMaxBytes) {
@@ -146,11 +148,19 @@ export class Session {
     }
     const message: OutgoingMessage = { messageId: this.nextMessageId++, topic, topicBytes, payload, qos, retain, state: OutState.Queued, packetId: 0 };
     if (!stored) message.stored = false;
+    // Sent at once when the caller's link takes it and nothing waits ahead of it: one record, already in flight,
+    // instead of a record now and a flight record a moment later (see session-records).
+    const sending = sendNow !== undefined && qos > 0 && !this.hasQueued() && this.inflight < this.limits.maxInflight;
+    if (sending) {
+      message.packetId = this.allocatePacketId(sendNow);
+      message.state = stateAfterSend(qos as 1 | 2);
+      if (stored) message.sentInRecord = true;
+    }
     // The record first: a store that refuses leaves RAM unchanged.
-    if (stored) this.store.put(messageKey(message.messageId), encodeMessage(message));
+    if (stored) this.store.put(messageKey(message.messageId), encodeMessage(message, sending));
     this.track(message);
     if (stored) this.persistMeta();
-    return { message, dropped };
+    return sending ? { message, dropped, packet: publishOf(message, false) } : { message, dropped };
   }
 
   /** True while any message waits to be sent for the first time (in flight ones do not count). */
@@ -178,7 +188,7 @@ export class Session {
 
   /** Records the first transmission of `message` in this session and returns the PUBLISH to write. */
   send(message: OutgoingMessage, reservedIds: (id: number) => boolean): PublishPacket {
-    const packet: PublishPacket = { type: PacketType.PUBLISH, topic: message.topic, topicBytes: message.topicBytes, payload: message.payload, qos: message.qos, retain: message.retain, dup: false };
+    const packet = publishOf(message, false);
     if (this.queue[this.head] === message) this.advanceHead();
     if (message.qos === 0) {
       this.remove(message); // at most once: gone from the session once handed to the link
@@ -227,9 +237,17 @@ export class Session {
       const requeued: OutgoingMessage[] = [];
       for (const message of this.messages.values()) {
         if (message.state === OutState.Queued) continue;
+        const hadFlightRecord = hasFlightRecord(message);
         message.state = OutState.Queued;
         message.packetId = 0;
-        if (message.stored !== false) this.store.delete(flightKey(message.messageId));
+        if (message.stored !== false) {
+          if (hadFlightRecord) this.store.delete(flightKey(message.messageId));
+          if (message.sentInRecord) {
+            // Its record says it was sent: written again as queued (rare: a broker that lost our session).
+            delete message.sentInRecord;
+            this.store.put(messageKey(message.messageId), encodeMessage(message));
+          }
+        }
         requeued.push(message);
       }
       this.queue = requeued.concat(this.queue.slice(this.head));
@@ -249,7 +267,7 @@ export class Session {
       if (message.state === OutState.AwaitPubcomp) {
         resend.push({ type: PacketType.PUBREL, packetId: message.packetId });
       } else if (message.state !== OutState.Queued) {
-        resend.push({ type: PacketType.PUBLISH, topic: message.topic, topicBytes: message.topicBytes, payload: message.payload, qos: message.qos, retain: message.retain, dup: true, packetId: message.packetId });
+        resend.push(publishOf(message, true));
       }
     }
     return resend;
@@ -334,7 +352,7 @@ export class Session {
     if (message.state !== OutState.Queued) {
       this.byPacketId.delete(message.packetId);
       this.inflight--;
-      if (message.stored !== false) this.store.delete(flightKey(message.messageId));
+      if (message.stored !== false && hasFlightRecord(message)) this.store.delete(flightKey(message.messageId));
     }
     if (message.stored !== false) this.store.delete(messageKey(message.messageId));
   }
@@ -347,6 +365,13 @@ export class Session {
   private persistMeta(): void {
     this.metaDirty = true;
   }
+}
+
+/** The PUBLISH that carries `message` (packet id only once it has one). */
+function publishOf(message: OutgoingMessage, dup: boolean): PublishPacket {
+  const packet: PublishPacket = { type: PacketType.PUBLISH, topic: message.topic, topicBytes: message.topicBytes, payload: message.payload, qos: message.qos, retain: message.retain, dup };
+  if (message.state !== OutState.Queued) packet.packetId = message.packetId;
+  return packet;
 }
 
 function messageSize(message: OutgoingMessage): number {

@@ -157,7 +157,7 @@ export class Session {
       if (stored) message.sentInRecord = true;
     }
     // The record first: a store that refuses leaves RAM unchanged.
-    if (stored) this.store.put(messageKey(message.messageId), encodeMessage(message, sending));
+    if (stored) this.write(messageKey(message.messageId), encodeMessage(message, sending));
     this.track(message);
     if (stored) this.persistMeta();
     return sending ? { message, dropped, packet: publishOf(message, false) } : { message, dropped };
@@ -245,7 +245,7 @@ export class Session {
           if (message.sentInRecord) {
             // Its record says it was sent: written again as queued (rare: a broker that lost our session).
             delete message.sentInRecord;
-            this.store.put(messageKey(message.messageId), encodeMessage(message));
+            this.write(messageKey(message.messageId), encodeMessage(message));
           }
         }
         requeued.push(message);
@@ -281,7 +281,7 @@ export class Session {
       throw new ProtocolError("PUBLISH", `broker has ${MAX_INCOMING_QOS2} QoS 2 messages awaiting PUBREL; refusing packet id ${packetId}`, "[MQTT-4.3.3]");
     }
     this.incomingQos2.add(packetId);
-    this.store.put(INCOMING_QOS2_KEY, encodeIds(this.incomingQos2));
+    this.write(INCOMING_QOS2_KEY, encodeIds(this.incomingQos2));
     return true;
   }
 
@@ -289,7 +289,7 @@ export class Session {
   releaseQos2(packetId: number): void {
     if (!this.incomingQos2.delete(packetId)) return;
     if (this.incomingQos2.size === 0) this.store.delete(INCOMING_QOS2_KEY);
-    else this.store.put(INCOMING_QOS2_KEY, encodeIds(this.incomingQos2));
+    else this.write(INCOMING_QOS2_KEY, encodeIds(this.incomingQos2));
   }
 
   /** Granted subscriptions survive with the broker's session, so a reboot need not resubscribe them. */
@@ -300,13 +300,13 @@ export class Session {
   setSubscribed(filter: string, qos: QoS | undefined): void {
     if (qos === undefined) this.subscriptions.delete(filter);
     else this.subscriptions.set(filter, qos);
-    this.store.put(SUBSCRIPTIONS_KEY, encodeJson(Array.from(this.subscriptions.entries())));
+    this.write(SUBSCRIPTIONS_KEY, encodeJson(Array.from(this.subscriptions.entries())));
   }
 
   /** Makes every change since the last commit durable, atomically. */
   commit(): void {
     if (this.metaDirty) {
-      this.store.put(META_KEY, encodeMeta({ nextMessageId: this.nextMessageId, nextPacketId: this.packetIds.cursor }));
+      this.write(META_KEY, encodeMeta({ nextMessageId: this.nextMessageId, nextPacketId: this.packetIds.cursor }));
       this.metaDirty = false;
     }
     this.store.commit();
@@ -357,8 +357,14 @@ export class Session {
     if (message.stored !== false) this.store.delete(messageKey(message.messageId));
   }
 
+  /** Stores a record encoded for this call: handed over without a copy where the store allows it (SessionStore.putOwned). */
+  private write(key: string, record: Uint8Array): void {
+    if (this.store.putOwned) this.store.putOwned(key, record);
+    else this.store.put(key, record);
+  }
+
   private persistFlight(message: OutgoingMessage): void {
-    this.store.put(flightKey(message.messageId), encodeFlight(message));
+    this.write(flightKey(message.messageId), encodeFlight(message));
   }
 
   /** The counters go to the store with the next commit, once however many messages moved them. */

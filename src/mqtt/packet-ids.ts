@@ -1,6 +1,6 @@
 // Packet identifiers: 1..65535, starting at 1 for a new session, wrapping to 1, never one that is still in use (2.3.1).
 
-const MAX_PACKET_ID = 65535;
+export const MAX_PACKET_ID = 65535;
 
 export class PacketIdAllocator {
   private next: number;

@@ -4,13 +4,19 @@ import { ProtocolError, QueueFullError } from "../errors";
 import type { SessionStore } from "../store/session-store";
 import { PacketType, type QoS } from "./constants";
 import type { DropPolicy } from "./client-api";
-import { PacketIdAllocator } from "./packet-ids";
+import { MAX_PACKET_ID, PacketIdAllocator } from "./packet-ids";
 import type { Packet, PublishPacket } from "./packets";
 import { OutState, applyAck, stateAfterSend, type OutgoingAckType } from "./qos-flow";
 import {
   INCOMING_QOS2_KEY, META_KEY, SUBSCRIPTIONS_KEY, decodeIds, decodeMeta, decodeSubscriptions, encodeFlight, encodeIds, encodeJson, encodeMeta,
   encodeMessage, flightKey, hasFlightRecord, messageKey, readStoredMessages, type OutgoingMessage,
 } from "./session-records";
+
+/**
+ * Message and packet ids s/meta reserves ahead of use (see Session.commit). Small next to both id spaces (a reboot
+ * skips at most this many of 65535 packet ids), large enough that the counters cost one write per 64 messages.
+ */
+export const ID_RESERVE = 64;
 
 /** Incoming QoS 2 messages a broker may leave awaiting PUBREL (brokers keep far fewer in flight: mosquitto 20). */
 export const MAX_INCOMING_QOS2 = 256;
@@ -60,6 +66,12 @@ export class Session {
   private storedBytes = 0;
   /** Message or packet id counters moved since the last commit. */
   private metaDirty = false;
+  /** False until s/meta is written in this run (or after resume(false) resets the packet ids): the next commit writes it. */
+  private metaCovers = false;
+  /** s/meta says ids below this are taken: nextMessageId may reach it before s/meta is written again. */
+  private messageIdMark = 0;
+  /** Packet id cursor when s/meta was written; s/meta holds it ID_RESERVE further on. */
+  private packetIdBase = 0;
 
   /** Restores whatever an earlier run committed; a corrupt store throws StorageError from here. */
   constructor(private readonly store: SessionStore, private readonly limits: SessionLimits) {
@@ -259,6 +271,7 @@ export class Session {
       this.subscriptions.clear();
       this.store.delete(SUBSCRIPTIONS_KEY);
       this.packetIds.reset();
+      this.metaCovers = false; // the cursor went back to 1: s/meta must say so
       this.persistMeta();
       return [];
     }
@@ -303,10 +316,20 @@ export class Session {
     this.write(SUBSCRIPTIONS_KEY, encodeJson(Array.from(this.subscriptions.entries())));
   }
 
-  /** Makes every change since the last commit durable, atomically. */
+  /**
+   * Makes every change since the last commit durable, atomically. s/meta is written ahead of use: it says where ids
+   * start after a reboot, ID_RESERVE past the counters when it is written, and is written again only once the counters
+   * pass that (a write every ID_RESERVE messages instead of one per message; ids after a reboot skip what was left).
+   */
   commit(): void {
     if (this.metaDirty) {
-      this.write(META_KEY, encodeMeta({ nextMessageId: this.nextMessageId, nextPacketId: this.packetIds.cursor }));
+      const cursor = this.packetIds.cursor;
+      if (!this.metaCovers || this.nextMessageId > this.messageIdMark || packetIdDistance(this.packetIdBase, cursor) >= ID_RESERVE) {
+        this.messageIdMark = this.nextMessageId + ID_RESERVE;
+        this.packetIdBase = cursor;
+        this.write(META_KEY, encodeMeta({ nextMessageId: this.messageIdMark, nextPacketId: packetIdAfter(cursor, ID_RESERVE) }));
+        this.metaCovers = true;
+      }
       this.metaDirty = false;
     }
     this.store.commit();
@@ -371,6 +394,15 @@ export class Session {
   private persistMeta(): void {
     this.metaDirty = true;
   }
+}
+
+/** How far the packet id cursor moved from `from` to `to` (cursors run 1..65535 and wrap to 1). */
+function packetIdDistance(from: number, to: number): number {
+  return (to - from + MAX_PACKET_ID) % MAX_PACKET_ID;
+}
+
+function packetIdAfter(cursor: number, steps: number): number {
+  return ((cursor - 1 + steps) % MAX_PACKET_ID) + 1;
 }
 
 /** The PUBLISH that carries `message` (packet id only once it has one). */

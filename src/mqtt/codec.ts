@@ -1,7 +1,7 @@
 // MQTT 3.1.1 wire format: `encode` turns a packet into one Uint8Array, `PacketDecoder` turns a byte stream into packets.
 import { ProtocolError } from "../errors";
 import { MAX_REMAINING_LENGTH, PROTOCOL_LEVEL_311, PROTOCOL_NAME, PacketType, SUBACK_FAILURE, packetName, type QoS } from "./constants";
-import type { ConnectPacket, Packet, PublishPacket, SubscribePacket, UnsubscribePacket } from "./packets";
+import type { AckPacket, ConnectPacket, Packet, PublishPacket, SubscribePacket, UnsubscribePacket } from "./packets";
 import { validateTopicFilter, validateTopicName } from "./topics";
 import { checkedUtf8Length, decodeUtf8, writeUtf8 } from "./utf8";
 
@@ -406,6 +406,19 @@ export class PacketDecoder {
     let at = 0;
     const end = chunk.length;
     while (at < end) {
+      if (this.stage === Stage.Header && end - at >= 4 && chunk[at + 1] === 2 && this.maxPacketSize >= 4) {
+        // A whole acknowledgement where a packet starts (what a QoS 1/2 flow receives most) is read in place, without
+        // the header and length stages: on XS they cost more than the rest of the PUBACK's handling. Anything the
+        // shortcut does not accept (other flags, packet id 0) takes the general path and gets its error there.
+        const header = chunk[at];
+        const type = header >> 4;
+        const packetId = (chunk[at + 2] << 8) | chunk[at + 3];
+        if (packetId !== 0 && header === (type === PacketType.PUBREL ? 0x62 : type << 4) && isAck(type)) {
+          at += 4;
+          onPacket({ type, packetId });
+          continue;
+        }
+      }
       if (this.stage === Stage.Header) {
         this.header = chunk[at++];
         checkFixedHeader(this.header);
@@ -651,11 +664,16 @@ class BodyReader {
   }
 }
 
+/** The packets that are a packet id and nothing else: PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK. */
+function isAck(type: number): type is AckPacket["type"] {
+  return type === PacketType.PUBACK || type === PacketType.PUBREC || type === PacketType.PUBREL || type === PacketType.PUBCOMP || type === PacketType.UNSUBACK;
+}
+
 function decodeBody(header: number, bytes: Uint8Array, start: number, end: number): Packet {
   const type = header >> 4;
   // The acknowledgements (one per QoS 1 message, three per QoS 2) are read without a BodyReader: on XS the reader and
   // the packet name it carries cost more than the rest of the decode. Same checks and errors as the general path.
-  if (type === PacketType.PUBACK || type === PacketType.PUBREC || type === PacketType.PUBREL || type === PacketType.PUBCOMP || type === PacketType.UNSUBACK) {
+  if (isAck(type)) {
     const packetId = end - start >= 2 ? (bytes[start] << 8) | bytes[start + 1] : -1;
     if (packetId > 0 && end - start === 2) return { type, packetId };
   }

@@ -664,19 +664,13 @@ class BodyReader {
   }
 }
 
-/** The packets that are a packet id and nothing else: PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK. */
+/** The packets that are a packet id and nothing else: PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK (see consume's shortcut). */
 function isAck(type: number): type is AckPacket["type"] {
   return type === PacketType.PUBACK || type === PacketType.PUBREC || type === PacketType.PUBREL || type === PacketType.PUBCOMP || type === PacketType.UNSUBACK;
 }
 
 function decodeBody(header: number, bytes: Uint8Array, start: number, end: number): Packet {
   const type = header >> 4;
-  // The acknowledgements (one per QoS 1 message, three per QoS 2) are read without a BodyReader: on XS the reader and
-  // the packet name it carries cost more than the rest of the decode. Same checks and errors as the general path.
-  if (isAck(type)) {
-    const packetId = end - start >= 2 ? (bytes[start] << 8) | bytes[start + 1] : -1;
-    if (packetId > 0 && end - start === 2) return { type, packetId };
-  }
   const reader = new BodyReader(bytes, start, end, packetName(type));
   let packet: Packet;
   switch (type) {

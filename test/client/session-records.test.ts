@@ -7,7 +7,7 @@ import {
   decodeMeta, encodeFlight, encodeMessage, encodeMeta, flightKey, hasFlightRecord, messageKey, readStoredMessages, type OutgoingMessage,
 } from "../../src/mqtt/session-records";
 import { PacketType } from "../../src/mqtt/constants";
-import { Session } from "../../src/mqtt/session";
+import { ID_RESERVE, Session } from "../../src/mqtt/session";
 import { MemoryStore } from "../../src/store/memory-store";
 import { encodeUtf8 } from "../../src/mqtt/utf8";
 
@@ -92,6 +92,25 @@ describe("session records", () => {
     session.commit();
     expect([...committed.keys()].sort()).toEqual([messageKey(second.messageId), "s/meta"]);
     expect(new Session(new MemoryStore(committed), limits).list()).toMatchObject([{ messageId: second.messageId, state: OutState.Queued, packetId: 0 }]);
+  });
+
+  it("s/meta reserves packet ids across the wrap from 65535 to 1: a reboot there reuses none of them", () => {
+    const limits = { maxInflight: 4, queueMaxMessages: 10, queueMaxBytes: 10_000, dropPolicy: "oldest" as const };
+    const committed = new Map<string, Uint8Array>([["s/meta", encodeMeta({ nextMessageId: 1, nextPacketId: 65530 })]]);
+    const session = new Session(new MemoryStore(committed), limits);
+    const used: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const { message } = session.enqueue("t", encodeUtf8("t"), Uint8Array.of(i), 1, false, true, true, () => false);
+      session.commit();
+      used.push(message.packetId);
+      session.acknowledge(PacketType.PUBACK, message.packetId);
+      session.commit();
+    }
+    expect(used).toEqual([65530, 65531, 65532, 65533, 65534, 65535, 1, 2, 3, 4]);
+    const after = new Session(new MemoryStore(committed), limits);
+    const { message } = after.enqueue("t", encodeUtf8("t"), Uint8Array.of(0), 1, false, true, true, () => false);
+    expect(message.packetId).toBe(65531 + ID_RESERVE - 65535); // ID_RESERVE past the cursor at the first commit (65531), through the wrap
+    expect(used).not.toContain(message.packetId);
   });
 
   it("meta round-trips large message ids and refuses a malformed record", () => {

@@ -52,8 +52,8 @@ const REFUSAL_TEXT: Record<number, [string, boolean]> = {
   [ConnectReturnCode.NOT_AUTHORIZED]: ["broker says this client is not authorized (return code 5): check the broker's ACL for this client id", false],
 };
 
-/** Items of one chunk of input, in stream order: decoded packets and oversized PUBLISHes read past. */
-type Incoming = { packet: Packet } | { oversized: OversizedPublish };
+/** Items of one chunk of input, in stream order: decoded packets and oversized PUBLISHes read past (told apart by `type`). */
+type Incoming = Packet | OversizedPublish;
 
 /** One connection attempt: its transport, decoder, output buffer and per-connection bookkeeping. */
 class Link {
@@ -73,6 +73,16 @@ class Link {
   readonly sentAt = new Map<number, number>();
   readonly subscribing = new Map<number, Array<{ topic: string; qos: QoS }>>();
   readonly unsubscribing = new Map<number, string[]>();
+  /**
+   * What the decoder found in the chunk being read, handled after the whole chunk is decoded. One array and one
+   * callback per link, not per chunk: on XS the closures and wrappers of each chunk cost more than decoding a PUBACK.
+   */
+  readonly inbox: Incoming[] = [];
+  readonly toInbox = (item: Incoming): void => {
+    this.inbox.push(item);
+  };
+  /** Packet ids of this link's pending SUBSCRIBE/UNSUBSCRIBE, which a PUBLISH must not take; one function per link. */
+  readonly isReserved = (id: number): boolean => this.subscribing.has(id) || this.unsubscribing.has(id);
 
   constructor(readonly startedAt: number, maxPacketSize: number) {
     this.decoder = new PacketDecoder({ maxPacketSize });
@@ -144,15 +154,25 @@ export class MqttClient implements Publisher {
     const bytes = typeof payload === "string" ? encodeUtf8(payload) : payload.slice();
     const stored = options.stored ?? true;
     if (!stored && qos === 2) throw new RangeError(`publish to "${topic}": stored: false is for QoS 0 and 1; exactly once needs the stored message`);
-    const { message, dropped } = this.session.enqueue(topic, topicBytes, bytes, qos, options.retain ?? false, options.evict ?? true, stored);
-    this.enqueuedAt.set(message.messageId, this.deps.clock.now());
+    // A link taking bytes lets the session send it at once (written in flight, one record): what pump() would do next.
+    const sendNow = link?.ready && link.pending.length === 0 ? link.isReserved : undefined;
+    const { message, dropped, packet } = this.session.enqueue(topic, topicBytes, bytes, qos, options.retain ?? false, options.evict ?? true, stored, sendNow);
+    const now = this.deps.clock.now();
+    this.enqueuedAt.set(message.messageId, now);
     this.counters.queued++;
-    for (const victim of dropped) {
+    for (let i = 0; i < dropped.length; i++) {
+      const victim = dropped[i];
       this.enqueuedAt.delete(victim.messageId);
       this.counters.dropped++;
       this.defer(() => this.on.onDropped?.({ messageId: victim.messageId, topic: victim.topic, qos: victim.qos, reason: "queue-full" }));
     }
-    this.pump();
+    if (packet && link) {
+      this.counters.sent++;
+      link.sentAt.set(message.packetId, now);
+      this.stage(packet);
+    } else {
+      this.pump();
+    }
     this.endTurn();
     return message.messageId;
   }
@@ -182,7 +202,7 @@ export class MqttClient implements Publisher {
     this.handlers.delete(filter);
     const link = this.link;
     if (link?.ready) {
-      const packetId = this.session.allocatePacketId((id) => this.reserved(link, id));
+      const packetId = this.session.allocatePacketId(link.isReserved);
       link.unsubscribing.set(packetId, [filter]);
       this.stage({ type: PacketType.UNSUBSCRIBE, packetId, topics: [filter] });
       this.endTurn();
@@ -237,7 +257,12 @@ export class MqttClient implements Publisher {
     try {
       link.transport = this.deps.transport({
         onConnect: () => this.whenCurrent(link, () => this.onLinkOpen(link)),
-        onData: (bytes) => this.whenCurrent(link, () => this.onLinkData(link, bytes)),
+        onData: (bytes) => {
+          // whenCurrent by hand: this runs for every chunk received, and the closure it needs is the dearer part.
+          if (this.link !== link) return;
+          this.onLinkData(link, bytes);
+          this.endTurn();
+        },
         onWritable: () => this.whenCurrent(link, () => this.onLinkWritable(link)),
         onClose: (error) => this.whenCurrent(link, () => this.dropLink("connection closed", error ?? new Error("connection closed by peer"))),
       });
@@ -273,34 +298,43 @@ export class MqttClient implements Publisher {
   }
 
   private onLinkData(link: Link, bytes: Uint8Array): void {
-    const items: Incoming[] = [];
+    const inbox = link.inbox;
     let decodeError: unknown;
     try {
-      link.decoder.push(bytes, (packet) => items.push({ packet }), (oversized) => items.push({ oversized }));
+      link.decoder.push(bytes, link.toInbox, link.toInbox);
     } catch (error) {
       decodeError = error; // the whole packets before the bad bytes are still handled, in order, first
     }
-    // Only whole packets prove the broker alive: a peer trickling bytes must not hold off the keepalive timeout.
-    if (items.length > 0) {
+    // The inbox is emptied before anything is handled, so a read inside a handler (a transport answering a write at
+    // once) starts clean. One packet per chunk is the common case and needs no copy.
+    if (inbox.length === 1) {
+      const item = inbox[0];
+      inbox.length = 0;
+      if (!this.handleItem(link, item, true)) return;
+    } else if (inbox.length > 1) {
+      const items = inbox.splice(0);
+      for (let i = 0; i < items.length; i++) if (!this.handleItem(link, items[i], i === 0)) return;
+    }
+    if (this.link !== link) return;
+    if (decodeError !== undefined) this.protocolFailure(decodeError as Error);
+  }
+
+  /** Handles one decoded item; false once the link is gone. The first whole packet of a chunk proves the broker alive. */
+  private handleItem(link: Link, item: Incoming, first: boolean): boolean {
+    if (this.link !== link) return false;
+    if (first) {
+      // Only whole packets count: a peer trickling bytes must not hold off the keepalive timeout.
       link.lastReceived = this.deps.clock.now();
       link.pingDeadline = 0;
     }
-    for (const item of items) {
-      if (this.link !== link) return;
-      try {
-        if ("packet" in item) this.handle(link, item.packet);
-        else this.onOversized(link, item.oversized);
-      } catch (error) {
-        this.protocolFailure(error as Error);
-        return;
-      }
+    try {
+      if ("type" in item) this.handle(link, item);
+      else this.onOversized(link, item);
+    } catch (error) {
+      this.protocolFailure(error as Error);
+      return false;
     }
-    if (this.link !== link) return;
-    if (decodeError !== undefined) {
-      this.protocolFailure(decodeError as Error);
-      return;
-    }
-    this.armTimer();
+    return true;
   }
 
   private onLinkWritable(link: Link): void {
@@ -523,13 +557,9 @@ export class MqttClient implements Publisher {
   // Outgoing
 
   private sendSubscribe(link: Link, subscriptions: Array<{ topic: string; qos: QoS }>): void {
-    const packetId = this.session.allocatePacketId((id) => this.reserved(link, id));
+    const packetId = this.session.allocatePacketId(link.isReserved);
     link.subscribing.set(packetId, subscriptions);
     this.stage({ type: PacketType.SUBSCRIBE, packetId, subscriptions });
-  }
-
-  private reserved(link: Link, id: number): boolean {
-    return link.subscribing.has(id) || link.unsubscribing.has(id);
   }
 
   /** Moves queued messages into the window while the link takes bytes. */
@@ -546,7 +576,7 @@ export class MqttClient implements Publisher {
         this.morePending = true;
         break;
       }
-      const packet = this.session.send(message, (id) => this.reserved(link, id));
+      const packet = this.session.send(message, link.isReserved);
       this.counters.sent++;
       budget -= message.payload.length + message.topic.length + 8;
       if (packet.qos === 0) {
@@ -794,7 +824,7 @@ export class MqttClient implements Publisher {
   }
 
   private drainEvents(): void {
-    if (this.draining) return;
+    if (this.draining || this.events.length === 0) return;
     this.draining = true;
     try {
       // Index walk, not shift(): a turn may carry thousands of events. Events added meanwhile are seen too.
@@ -838,9 +868,11 @@ function isPermanent(error: Error): boolean {
   return error instanceof TransportError && error.permanent;
 }
 
+/** The first value in insertion order. next() on the iterator, not for-of: on XS that also calls return(), and costs twice. */
 function firstValue<K, V>(map: Map<K, V>): V | undefined {
-  for (const value of map.values()) return value;
-  return undefined;
+  if (map.size === 0) return undefined;
+  const first = map.values().next();
+  return first.done ? undefined : first.value;
 }
 
 /** Encodes packets into one buffer, so a turn costs one allocation and one transport write however many packets it carries. */

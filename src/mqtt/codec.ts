@@ -1,7 +1,7 @@
 // MQTT 3.1.1 wire format: `encode` turns a packet into one Uint8Array, `PacketDecoder` turns a byte stream into packets.
 import { ProtocolError } from "../errors";
 import { MAX_REMAINING_LENGTH, PROTOCOL_LEVEL_311, PROTOCOL_NAME, PacketType, SUBACK_FAILURE, packetName, type QoS } from "./constants";
-import type { ConnectPacket, Packet, PublishPacket, SubscribePacket, UnsubscribePacket } from "./packets";
+import type { AckPacket, ConnectPacket, Packet, PublishPacket, SubscribePacket, UnsubscribePacket } from "./packets";
 import { validateTopicFilter, validateTopicName } from "./topics";
 import { checkedUtf8Length, decodeUtf8, writeUtf8 } from "./utf8";
 
@@ -13,6 +13,15 @@ const MAX_UINT16 = 65535;
 
 /** Encodes `packet` into a new array; throws a ProtocolError naming the rule when a field could not be sent legally. */
 export function encode(packet: Packet): Uint8Array {
+  if (packet.type === PacketType.PUBLISH) {
+    // The packet of every message, straight to its two helpers: on XS the generic dispatch (three switches and the
+    // packet's name looked up for error messages that are never built) cost as much as writing the bytes.
+    const body = publishBodyLength(packet);
+    const publish = new Uint8Array(1 + varintLength(body) + body);
+    publish[0] = publishFirstByte(packet);
+    writePublishBody(packet, publish, writeVarint(publish, 1, body));
+    return publish;
+  }
   const remaining = checkedBodyLength(packet);
   const out = new Uint8Array(1 + varintLength(remaining) + remaining);
   writePacket(packet, remaining, out, 0);
@@ -55,7 +64,7 @@ function writePacket(packet: Packet, remaining: number, out: Uint8Array, at: num
 function firstByte(packet: Packet): number {
   switch (packet.type) {
     case PacketType.PUBLISH:
-      return 0x30 | (packet.dup ? 8 : 0) | (packet.qos << 1) | (packet.retain ? 1 : 0);
+      return publishFirstByte(packet);
     case PacketType.PUBREL:
     case PacketType.SUBSCRIBE:
     case PacketType.UNSUBSCRIBE:
@@ -94,13 +103,8 @@ function bodyLength(packet: Packet): number {
         throw new ProtocolError(name, "session present must be 0 with a non-zero return code", "[MQTT-3.2.2-4]");
       }
       return 2;
-    case PacketType.PUBLISH: {
-      const topicLength = packet.topicBytes ? packet.topicBytes.length : validateTopicName(packet.topic, name);
-      checkQos(packet.qos, name);
-      if (packet.qos > 0) checkPacketId(packet.packetId, name);
-      else if (packet.dup) throw new ProtocolError(name, "DUP must be 0 for QoS 0", "[MQTT-3.3.1-2]");
-      return 2 + topicLength + (packet.qos > 0 ? 2 : 0) + packet.payload.length;
-    }
+    case PacketType.PUBLISH:
+      return publishBodyLength(packet);
     case PacketType.PUBACK:
     case PacketType.PUBREC:
     case PacketType.PUBREL:
@@ -153,10 +157,7 @@ function writeBody(packet: Packet, out: Uint8Array, at: number): number {
       out[at + 1] = packet.returnCode;
       return at + 2;
     case PacketType.PUBLISH:
-      at = packet.topicBytes ? writeBinary(out, at, packet.topicBytes) : writeString(out, at, packet.topic);
-      if (packet.qos > 0) at = writeUint16(out, at, packet.packetId as number);
-      out.set(packet.payload, at);
-      return at + packet.payload.length;
+      return writePublishBody(packet, out, at);
     case PacketType.PUBACK:
     case PacketType.PUBREC:
     case PacketType.PUBREL:
@@ -185,6 +186,28 @@ function writeBody(packet: Packet, out: Uint8Array, at: number): number {
     default:
       return unknownPacket(packet);
   }
+}
+
+function publishFirstByte(packet: PublishPacket): number {
+  return 0x30 | (packet.dup ? 8 : 0) | (packet.qos << 1) | (packet.retain ? 1 : 0);
+}
+
+/** A PUBLISH's remaining length, checked as every packet's is (the topic by validateTopicName unless given as bytes). */
+function publishBodyLength(packet: PublishPacket): number {
+  const topicLength = packet.topicBytes ? packet.topicBytes.length : validateTopicName(packet.topic, "PUBLISH");
+  checkQos(packet.qos, "PUBLISH");
+  if (packet.qos > 0) checkPacketId(packet.packetId, "PUBLISH");
+  else if (packet.dup) throw new ProtocolError("PUBLISH", "DUP must be 0 for QoS 0", "[MQTT-3.3.1-2]");
+  const length = 2 + topicLength + (packet.qos > 0 ? 2 : 0) + packet.payload.length;
+  if (length > MAX_REMAINING_LENGTH) throw new ProtocolError("PUBLISH", `packet of ${length} bytes exceeds the 268435455-byte limit`, "[MQTT-2.2.3]");
+  return length;
+}
+
+function writePublishBody(packet: PublishPacket, out: Uint8Array, at: number): number {
+  at = packet.topicBytes ? writeBinary(out, at, packet.topicBytes) : writeString(out, at, packet.topic);
+  if (packet.qos > 0) at = writeUint16(out, at, packet.packetId as number);
+  out.set(packet.payload, at);
+  return at + packet.payload.length;
 }
 
 function writeConnect(packet: ConnectPacket, out: Uint8Array, at: number): number {
@@ -252,6 +275,10 @@ function varintLength(value: number): number {
 }
 
 function writeVarint(out: Uint8Array, at: number, value: number): number {
+  if (value < 128) {
+    out[at] = value; // one byte, the usual case: no divisions
+    return at + 1;
+  }
   do {
     let digit = value % 128;
     value = Math.floor(value / 128);
@@ -379,6 +406,19 @@ export class PacketDecoder {
     let at = 0;
     const end = chunk.length;
     while (at < end) {
+      if (this.stage === Stage.Header && end - at >= 4 && chunk[at + 1] === 2 && this.maxPacketSize >= 4) {
+        // A whole acknowledgement where a packet starts (what a QoS 1/2 flow receives most) is read in place, without
+        // the header and length stages: on XS they cost more than the rest of the PUBACK's handling. Anything the
+        // shortcut does not accept (other flags, packet id 0) takes the general path and gets its error there.
+        const header = chunk[at];
+        const type = header >> 4;
+        const packetId = (chunk[at + 2] << 8) | chunk[at + 3];
+        if (packetId !== 0 && header === (type === PacketType.PUBREL ? 0x62 : type << 4) && isAck(type)) {
+          at += 4;
+          onPacket({ type, packetId });
+          continue;
+        }
+      }
       if (this.stage === Stage.Header) {
         this.header = chunk[at++];
         checkFixedHeader(this.header);
@@ -622,6 +662,11 @@ class BodyReader {
   done(): void {
     if (this.pos !== this.end) throw new ProtocolError(this.packetType, `${this.end - this.pos} unexpected trailing byte(s)`, "[MQTT-2.2.3]");
   }
+}
+
+/** The packets that are a packet id and nothing else: PUBACK, PUBREC, PUBREL, PUBCOMP, UNSUBACK (see consume's shortcut). */
+function isAck(type: number): type is AckPacket["type"] {
+  return type === PacketType.PUBACK || type === PacketType.PUBREC || type === PacketType.PUBREL || type === PacketType.PUBCOMP || type === PacketType.UNSUBACK;
 }
 
 function decodeBody(header: number, bytes: Uint8Array, start: number, end: number): Packet {

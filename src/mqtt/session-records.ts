@@ -1,11 +1,13 @@
 // How the session is laid out in the SessionStore: one key per outgoing message (written once), one small flight record
 // per message in flight (its packet id and QoS state), plus small records for ids and subscriptions.
 // Splitting the flight state from the message means sending or acknowledging rewrites 4 bytes, not the payload:
-// half the flash written per QoS 1/2 message, and less work per message on any store.
+// half the flash written per QoS 1/2 message, and less work per message on any store. A message sent in the turn it
+// is published (the usual case on a live link) is written once, already in flight: its record carries its first
+// state and packet id, so a QoS 1 message costs one write and one delete, with no flight record at all.
 import { StorageError } from "../errors";
 import type { SessionStore } from "../store/session-store";
 import type { QoS } from "./constants";
-import { OutState } from "./qos-flow";
+import { OutState, stateAfterSend } from "./qos-flow";
 import { validateTopicName } from "./topics";
 import { decodeUtf8, encodeUtf8 } from "./utf8";
 
@@ -16,6 +18,8 @@ export const INCOMING_QOS2_KEY = "s/in2";
 export const SUBSCRIPTIONS_KEY = "s/subs";
 
 const RECORD_VERSION = 1;
+/** A message record written already in flight: RECORD_VERSION's layout plus [state, packet id] after the topic length. */
+const SENT_RECORD_VERSION = 2;
 
 /** An outgoing message as the session keeps it. The core owns `payload`: it is the copy that will be resent. */
 export interface OutgoingMessage {
@@ -31,6 +35,17 @@ export interface OutgoingMessage {
   packetId: number;
   /** False for a message kept in RAM only (publish option stored: false): nothing of it is in the store. */
   stored?: boolean;
+  /**
+   * True when its record was written already in flight (encodeMessage with `sent`), with the state and packet id of
+   * its first send: it has a flight record only once its state moves on (see hasFlightRecord).
+   */
+  sentInRecord?: boolean;
+}
+
+/** Whether the store holds a flight record for `message` (staged or committed): the state its record does not say. */
+export function hasFlightRecord(message: OutgoingMessage): boolean {
+  if (message.state === OutState.Queued) return false;
+  return !(message.sentInRecord === true && message.state === stateAfterSend(message.qos as 1 | 2));
 }
 
 /** Message ids sort as fixed-width base-36 keys ("o/0000002s"), so list() returns them in publish order. */
@@ -55,52 +70,81 @@ function idOfKey(key: string, prefix: string): number {
   return id;
 }
 
-/** The message record: what was published. It never changes while the message is stored. */
-export function encodeMessage(message: OutgoingMessage): Uint8Array {
+/**
+ * The message record: what was published; with `sent`, also the state and packet id of its first send. It is written
+ * once, and again only when an in-flight message goes back to the queue (resume without a session at the broker).
+ */
+export function encodeMessage(message: OutgoingMessage, sent = false): Uint8Array {
   const topicLength = message.topicBytes.length;
-  const bytes = new Uint8Array(4 + topicLength + message.payload.length);
-  bytes[0] = RECORD_VERSION;
+  const head = sent ? 7 : 4;
+  const bytes = new Uint8Array(head + topicLength + message.payload.length);
+  bytes[0] = sent ? SENT_RECORD_VERSION : RECORD_VERSION;
   bytes[1] = message.qos | (message.retain ? 4 : 0);
   bytes[2] = topicLength >> 8;
   bytes[3] = topicLength & 0xff;
-  bytes.set(message.topicBytes, 4);
-  bytes.set(message.payload, 4 + topicLength);
+  if (sent) {
+    bytes[4] = message.state;
+    bytes[5] = message.packetId >> 8;
+    bytes[6] = message.packetId & 0xff;
+  }
+  bytes.set(message.topicBytes, head);
+  bytes.set(message.payload, head + topicLength);
   return bytes;
 }
 
 /** Decodes a message record as queued (state and packet id come from its flight record, if any). */
 export function decodeMessage(key: string, bytes: Uint8Array): OutgoingMessage {
   const messageId = idOfKey(key, MESSAGE_PREFIX);
-  if (bytes.length < 4 || bytes[0] !== RECORD_VERSION) {
+  const sent = bytes[0] === SENT_RECORD_VERSION;
+  const head = sent ? 7 : 4;
+  if (bytes.length < head || (bytes[0] !== RECORD_VERSION && !sent)) {
     throw new StorageError("stored message record is not in a known format; clear the device's session store", key);
   }
   const qos = (bytes[1] & 3) as QoS;
   const topicLength = (bytes[2] << 8) | bytes[3];
-  if (qos > 2 || (bytes[1] & ~7) !== 0 || 4 + topicLength > bytes.length) {
+  if (qos > 2 || (bytes[1] & ~7) !== 0 || head + topicLength > bytes.length) {
     throw new StorageError("stored message record is inconsistent; clear the device's session store", key);
   }
   let topic: string;
   try {
-    topic = decodeUtf8(bytes, 4, 4 + topicLength, "STORE", "topic");
+    topic = decodeUtf8(bytes, head, head + topicLength, "STORE", "topic");
     validateTopicName(topic); // a stored topic that could not be sent would throw at every attempt to send it
   } catch (error) {
     throw new StorageError(`stored message has a topic that cannot be published (${(error as Error).message}); clear the device's session store`, key);
   }
-  return {
+  const message: OutgoingMessage = {
     messageId,
     topic,
-    topicBytes: bytes.slice(4, 4 + topicLength),
-    payload: bytes.slice(4 + topicLength),
+    topicBytes: bytes.slice(head, head + topicLength),
+    payload: bytes.slice(head + topicLength),
     qos,
     retain: (bytes[1] & 4) !== 0,
     state: OutState.Queued,
     packetId: 0,
   };
+  if (sent) {
+    // Only the first state of its QoS: a later one is always a flight record.
+    const state = bytes[4] as OutState;
+    const packetId = (bytes[5] << 8) | bytes[6];
+    if (qos === 0 || state !== stateAfterSend(qos) || packetId === 0) {
+      throw new StorageError("stored message record has a flight state its QoS cannot start in; clear the device's session store", key);
+    }
+    message.state = state;
+    message.packetId = packetId;
+    message.sentInRecord = true;
+  }
+  return message;
 }
 
 /** The flight record: [version, state, packet id]. */
 export function encodeFlight(message: OutgoingMessage): Uint8Array {
-  return new Uint8Array([RECORD_VERSION, message.state, message.packetId >> 8, message.packetId & 0xff]);
+  // Byte by byte: on XS `new Uint8Array([...])` builds an array first and costs three times as much.
+  const bytes = new Uint8Array(4);
+  bytes[0] = RECORD_VERSION;
+  bytes[1] = message.state;
+  bytes[2] = message.packetId >> 8;
+  bytes[3] = message.packetId & 0xff;
+  return bytes;
 }
 
 function applyFlight(key: string, bytes: Uint8Array, message: OutgoingMessage): void {
@@ -124,15 +168,27 @@ export function readStoredMessages(store: SessionStore): OutgoingMessage[] {
     const message = decodeMessage(key, store.get(key) as Uint8Array);
     byId.set(message.messageId, message);
   }
-  const packetIds = new Set<number>();
   for (const key of store.list(FLIGHT_PREFIX)) {
     const message = byId.get(idOfKey(key, FLIGHT_PREFIX));
     if (!message) throw new StorageError("stored flight record has no message; clear the device's session store", key);
     applyFlight(key, store.get(key) as Uint8Array, message);
-    if (packetIds.has(message.packetId)) throw new StorageError(`stored flight record reuses packet id ${message.packetId}; clear the device's session store`, key);
+    if (message.sentInRecord === true && !hasFlightRecord(message)) {
+      // The session writes a flight record only for a state the message record does not already say.
+      throw new StorageError("stored flight record repeats the state its message record holds; clear the device's session store", key);
+    }
+  }
+  const messages = Array.from(byId.values());
+  const packetIds = new Set<number>();
+  for (const message of messages) {
+    if (message.state === OutState.Queued) continue;
+    if (packetIds.has(message.packetId)) {
+      const inFlight = hasFlightRecord(message);
+      const key = inFlight ? flightKey(message.messageId) : messageKey(message.messageId);
+      throw new StorageError(`stored ${inFlight ? "flight" : "message"} record reuses packet id ${message.packetId}; clear the device's session store`, key);
+    }
     packetIds.add(message.packetId);
   }
-  return Array.from(byId.values());
+  return messages;
 }
 
 export interface SessionMeta {
@@ -156,11 +212,16 @@ export function decodeJson(key: string, bytes: Uint8Array): unknown {
 export function encodeMeta(meta: SessionMeta): Uint8Array {
   const bytes = new Uint8Array(9);
   bytes[0] = RECORD_VERSION;
-  let id = meta.nextMessageId;
-  for (let i = 6; i >= 1; i--) {
-    bytes[i] = id % 256;
-    id = Math.floor(id / 256);
-  }
+  // The high 16 bits, then the low 32 with shifts: written per message, and a loop of divisions costs twice as much on XS.
+  const id = meta.nextMessageId;
+  const high = Math.floor(id / 0x1_0000_0000);
+  const low = id - high * 0x1_0000_0000;
+  bytes[1] = high >> 8;
+  bytes[2] = high & 0xff;
+  bytes[3] = low >>> 24;
+  bytes[4] = (low >>> 16) & 0xff;
+  bytes[5] = (low >>> 8) & 0xff;
+  bytes[6] = low & 0xff;
   bytes[7] = meta.nextPacketId >> 8;
   bytes[8] = meta.nextPacketId & 0xff;
   return bytes;

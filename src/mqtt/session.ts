@@ -4,13 +4,19 @@ import { ProtocolError, QueueFullError } from "../errors";
 import type { SessionStore } from "../store/session-store";
 import { PacketType, type QoS } from "./constants";
 import type { DropPolicy } from "./client-api";
-import { PacketIdAllocator } from "./packet-ids";
+import { MAX_PACKET_ID, PacketIdAllocator } from "./packet-ids";
 import type { Packet, PublishPacket } from "./packets";
 import { OutState, applyAck, stateAfterSend, type OutgoingAckType } from "./qos-flow";
 import {
   INCOMING_QOS2_KEY, META_KEY, SUBSCRIPTIONS_KEY, decodeIds, decodeMeta, decodeSubscriptions, encodeFlight, encodeIds, encodeJson, encodeMeta,
-  encodeMessage, flightKey, messageKey, readStoredMessages, type OutgoingMessage,
+  encodeMessage, flightKey, hasFlightRecord, messageKey, readStoredMessages, type OutgoingMessage,
 } from "./session-records";
+
+/**
+ * Message and packet ids s/meta reserves ahead of use (see Session.commit). Small next to both id spaces (a reboot
+ * skips at most this many of 65535 packet ids), large enough that the counters cost one write per 64 messages.
+ */
+export const ID_RESERVE = 64;
 
 /** Incoming QoS 2 messages a broker may leave awaiting PUBREL (brokers keep far fewer in flight: mosquitto 20). */
 export const MAX_INCOMING_QOS2 = 256;
@@ -60,6 +66,12 @@ export class Session {
   private storedBytes = 0;
   /** Message or packet id counters moved since the last commit. */
   private metaDirty = false;
+  /** False until s/meta is written in this run (or after resume(false) resets the packet ids): the next commit writes it. */
+  private metaCovers = false;
+  /** s/meta says ids below this are taken: nextMessageId may reach it before s/meta is written again. */
+  private messageIdMark = 0;
+  /** Packet id cursor when s/meta was written; s/meta holds it ID_RESERVE further on. */
+  private packetIdBase = 0;
 
   /** Restores whatever an earlier run committed; a corrupt store throws StorageError from here. */
   constructor(private readonly store: SessionStore, private readonly limits: SessionLimits) {
@@ -121,7 +133,9 @@ export class Session {
    * Adds a message at the end of the queue. When the queue is full, the drop policy picks victims among
    * messages not yet in flight (those are bounded by the window and may already be at the broker).
    */
-  enqueue(topic: string, topicBytes: Uint8Array, payload: Uint8Array, qos: QoS, retain: boolean, evict = true, stored = true): { message: OutgoingMessage; dropped: OutgoingMessage[] } {
+  enqueue(
+    topic: string, topicBytes: Uint8Array, payload: Uint8Array, qos: QoS, retain: boolean, evict = true, stored = true, sendNow?: (id: number) => boolean,
+  ): { message: OutgoingMessage; dropped: OutgoingMessage[]; packet?: PublishPacket } {
     const size = topicBytes.length + payload.length;
     const budget = this.limits.storeBudgetBytes ?? Infinity;
     if (size > this.limits.queueMaxBytes) {
@@ -146,11 +160,19 @@ export class Session {
     }
     const message: OutgoingMessage = { messageId: this.nextMessageId++, topic, topicBytes, payload, qos, retain, state: OutState.Queued, packetId: 0 };
     if (!stored) message.stored = false;
+    // Sent at once when the caller's link takes it and nothing waits ahead of it: one record, already in flight,
+    // instead of a record now and a flight record a moment later (see session-records).
+    const sending = sendNow !== undefined && qos > 0 && !this.hasQueued() && this.inflight < this.limits.maxInflight;
+    if (sending) {
+      message.packetId = this.allocatePacketId(sendNow);
+      message.state = stateAfterSend(qos as 1 | 2);
+      if (stored) message.sentInRecord = true;
+    }
     // The record first: a store that refuses leaves RAM unchanged.
-    if (stored) this.store.put(messageKey(message.messageId), encodeMessage(message));
+    if (stored) this.write(messageKey(message.messageId), encodeMessage(message, sending));
     this.track(message);
     if (stored) this.persistMeta();
-    return { message, dropped };
+    return sending ? { message, dropped, packet: publishOf(message, false) } : { message, dropped };
   }
 
   /** True while any message waits to be sent for the first time (in flight ones do not count). */
@@ -178,7 +200,7 @@ export class Session {
 
   /** Records the first transmission of `message` in this session and returns the PUBLISH to write. */
   send(message: OutgoingMessage, reservedIds: (id: number) => boolean): PublishPacket {
-    const packet: PublishPacket = { type: PacketType.PUBLISH, topic: message.topic, topicBytes: message.topicBytes, payload: message.payload, qos: message.qos, retain: message.retain, dup: false };
+    const packet = publishOf(message, false);
     if (this.queue[this.head] === message) this.advanceHead();
     if (message.qos === 0) {
       this.remove(message); // at most once: gone from the session once handed to the link
@@ -198,7 +220,7 @@ export class Session {
 
   /** A packet id free of in-flight messages and of the caller's pending SUBSCRIBE/UNSUBSCRIBE ids. */
   allocatePacketId(reservedIds: (id: number) => boolean): number {
-    return this.packetIds.allocate((id) => this.byPacketId.has(id) || reservedIds(id));
+    return this.packetIds.allocate(this.byPacketId, reservedIds);
   }
 
   /** Applies PUBACK/PUBREC/PUBCOMP; throws ProtocolError for an ack that is illegal in the message's state. */
@@ -227,9 +249,17 @@ export class Session {
       const requeued: OutgoingMessage[] = [];
       for (const message of this.messages.values()) {
         if (message.state === OutState.Queued) continue;
+        const hadFlightRecord = hasFlightRecord(message);
         message.state = OutState.Queued;
         message.packetId = 0;
-        if (message.stored !== false) this.store.delete(flightKey(message.messageId));
+        if (message.stored !== false) {
+          if (hadFlightRecord) this.store.delete(flightKey(message.messageId));
+          if (message.sentInRecord) {
+            // Its record says it was sent: written again as queued (rare: a broker that lost our session).
+            delete message.sentInRecord;
+            this.write(messageKey(message.messageId), encodeMessage(message));
+          }
+        }
         requeued.push(message);
       }
       this.queue = requeued.concat(this.queue.slice(this.head));
@@ -241,6 +271,7 @@ export class Session {
       this.subscriptions.clear();
       this.store.delete(SUBSCRIPTIONS_KEY);
       this.packetIds.reset();
+      this.metaCovers = false; // the cursor went back to 1: s/meta must say so
       this.persistMeta();
       return [];
     }
@@ -249,7 +280,7 @@ export class Session {
       if (message.state === OutState.AwaitPubcomp) {
         resend.push({ type: PacketType.PUBREL, packetId: message.packetId });
       } else if (message.state !== OutState.Queued) {
-        resend.push({ type: PacketType.PUBLISH, topic: message.topic, topicBytes: message.topicBytes, payload: message.payload, qos: message.qos, retain: message.retain, dup: true, packetId: message.packetId });
+        resend.push(publishOf(message, true));
       }
     }
     return resend;
@@ -263,7 +294,7 @@ export class Session {
       throw new ProtocolError("PUBLISH", `broker has ${MAX_INCOMING_QOS2} QoS 2 messages awaiting PUBREL; refusing packet id ${packetId}`, "[MQTT-4.3.3]");
     }
     this.incomingQos2.add(packetId);
-    this.store.put(INCOMING_QOS2_KEY, encodeIds(this.incomingQos2));
+    this.write(INCOMING_QOS2_KEY, encodeIds(this.incomingQos2));
     return true;
   }
 
@@ -271,7 +302,7 @@ export class Session {
   releaseQos2(packetId: number): void {
     if (!this.incomingQos2.delete(packetId)) return;
     if (this.incomingQos2.size === 0) this.store.delete(INCOMING_QOS2_KEY);
-    else this.store.put(INCOMING_QOS2_KEY, encodeIds(this.incomingQos2));
+    else this.write(INCOMING_QOS2_KEY, encodeIds(this.incomingQos2));
   }
 
   /** Granted subscriptions survive with the broker's session, so a reboot need not resubscribe them. */
@@ -282,13 +313,23 @@ export class Session {
   setSubscribed(filter: string, qos: QoS | undefined): void {
     if (qos === undefined) this.subscriptions.delete(filter);
     else this.subscriptions.set(filter, qos);
-    this.store.put(SUBSCRIPTIONS_KEY, encodeJson(Array.from(this.subscriptions.entries())));
+    this.write(SUBSCRIPTIONS_KEY, encodeJson(Array.from(this.subscriptions.entries())));
   }
 
-  /** Makes every change since the last commit durable, atomically. */
+  /**
+   * Makes every change since the last commit durable, atomically. s/meta is written ahead of use: it says where ids
+   * start after a reboot, ID_RESERVE past the counters when it is written, and is written again only once the counters
+   * pass that (a write every ID_RESERVE messages instead of one per message; ids after a reboot skip what was left).
+   */
   commit(): void {
     if (this.metaDirty) {
-      this.store.put(META_KEY, encodeMeta({ nextMessageId: this.nextMessageId, nextPacketId: this.packetIds.cursor }));
+      const cursor = this.packetIds.cursor;
+      if (!this.metaCovers || this.nextMessageId > this.messageIdMark || packetIdDistance(this.packetIdBase, cursor) >= ID_RESERVE) {
+        this.messageIdMark = this.nextMessageId + ID_RESERVE;
+        this.packetIdBase = cursor;
+        this.write(META_KEY, encodeMeta({ nextMessageId: this.messageIdMark, nextPacketId: packetIdAfter(cursor, ID_RESERVE) }));
+        this.metaCovers = true;
+      }
       this.metaDirty = false;
     }
     this.store.commit();
@@ -334,19 +375,41 @@ export class Session {
     if (message.state !== OutState.Queued) {
       this.byPacketId.delete(message.packetId);
       this.inflight--;
-      if (message.stored !== false) this.store.delete(flightKey(message.messageId));
+      if (message.stored !== false && hasFlightRecord(message)) this.store.delete(flightKey(message.messageId));
     }
     if (message.stored !== false) this.store.delete(messageKey(message.messageId));
   }
 
+  /** Stores a record encoded for this call: handed over without a copy where the store allows it (SessionStore.putOwned). */
+  private write(key: string, record: Uint8Array): void {
+    if (this.store.putOwned) this.store.putOwned(key, record);
+    else this.store.put(key, record);
+  }
+
   private persistFlight(message: OutgoingMessage): void {
-    this.store.put(flightKey(message.messageId), encodeFlight(message));
+    this.write(flightKey(message.messageId), encodeFlight(message));
   }
 
   /** The counters go to the store with the next commit, once however many messages moved them. */
   private persistMeta(): void {
     this.metaDirty = true;
   }
+}
+
+/** How far the packet id cursor moved from `from` to `to` (cursors run 1..65535 and wrap to 1). */
+function packetIdDistance(from: number, to: number): number {
+  return (to - from + MAX_PACKET_ID) % MAX_PACKET_ID;
+}
+
+function packetIdAfter(cursor: number, steps: number): number {
+  return ((cursor - 1 + steps) % MAX_PACKET_ID) + 1;
+}
+
+/** The PUBLISH that carries `message` (packet id only once it has one). */
+function publishOf(message: OutgoingMessage, dup: boolean): PublishPacket {
+  const packet: PublishPacket = { type: PacketType.PUBLISH, topic: message.topic, topicBytes: message.topicBytes, payload: message.payload, qos: message.qos, retain: message.retain, dup };
+  if (message.state !== OutState.Queued) packet.packetId = message.packetId;
+  return packet;
 }
 
 function messageSize(message: OutgoingMessage): number {

@@ -22,6 +22,11 @@ export interface SessionStore {
   /** Keys starting with `prefix`, in ascending string order. */
   list(prefix: string): string[];
   put(key: string, value: Uint8Array): void;
+  /**
+   * put() without the copy: the store may keep `value` itself. Only for a caller that built the array for this call
+   * and never touches it again (the session's records, written for every message). Optional: callers fall back to put.
+   */
+  putOwned?(key: string, value: Uint8Array): void;
   delete(key: string): void;
   commit(): void;
   /**

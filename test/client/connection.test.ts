@@ -6,6 +6,7 @@ import { MqttClient } from "../../src/mqtt/client";
 import { ConfigError, ConnectionRefusedError, QueueFullError, StorageError } from "../../src/errors";
 import { MemoryStore } from "../../src/store/memory-store";
 import { messageKey } from "../../src/mqtt/session-records";
+import { ID_RESERVE } from "../../src/mqtt/session";
 import { FakeClock } from "../support/fake-clock";
 import { ScriptedBroker } from "../support/scripted-broker";
 import { bytes, handshake, makeClient, rebootable } from "./harness";
@@ -282,10 +283,12 @@ describe("reboot and store", () => {
       { type: P.PUBREL, packetId: 2 },
     ]);
     broker.link.send({ type: P.PUBACK, packetId: 1 });
-    broker.link.expect({ type: P.PUBLISH, packetId: 3, payload: bytes("c"), dup: false });
-    broker.link.send({ type: P.PUBCOMP, packetId: 2 }, { type: P.PUBREC, packetId: 3 });
-    broker.link.expect({ type: P.PUBREL, packetId: 3 });
-    broker.link.send({ type: P.PUBCOMP, packetId: 3 });
+    // s/meta was written at the first CONNACK (no session: cursor back to 1), ID_RESERVE ids ahead: the reboot starts there.
+    const c = 1 + ID_RESERVE;
+    broker.link.expect({ type: P.PUBLISH, packetId: c, payload: bytes("c"), dup: false });
+    broker.link.send({ type: P.PUBCOMP, packetId: 2 }, { type: P.PUBREC, packetId: c });
+    broker.link.expect({ type: P.PUBREL, packetId: c });
+    broker.link.send({ type: P.PUBCOMP, packetId: c });
     expect(second.seen.delivered.map((d) => d.topic)).toEqual(["t", "t", "t"]);
     expect(second.client.queueStats().depth).toBe(0);
   });
@@ -297,7 +300,7 @@ describe("reboot and store", () => {
     expect(() => makeClient({}, { store: new MemoryStore(committed) })).toThrow(/o\/00000001/);
   });
 
-  it("packet ids start at 1 for a new session and continue across a reboot with a present session", () => {
+  it("packet ids start at 1 for a new session and go on, past every id used before, across a reboot with a present session", () => {
     const device = rebootable();
     const { broker, clock } = device;
     const first = device.boot();
@@ -310,7 +313,53 @@ describe("reboot and store", () => {
     second.client.start();
     handshake(broker, true);
     second.client.publish("t", "b", { qos: 1 });
-    broker.link.expect({ type: P.PUBLISH, packetId: 2 });
+    broker.link.expect({ type: P.PUBLISH, packetId: 1 + ID_RESERVE }); // where s/meta put them at the first CONNACK (see Session.commit)
+  });
+
+  it("writes the id counters once per ID_RESERVE messages, and a reboot after any of them reuses no message or packet id", () => {
+    const device = rebootable();
+    const { broker, flash } = device;
+    let booted = device.boot();
+    booted.client.start();
+    handshake(broker);
+    const messageIds = new Set<number>();
+    const packetIds = new Set<number>();
+    const send = (payload: string): number => {
+      const id = booted.client.publish("t", payload, { qos: 1 });
+      const packet = broker.link.expect({ type: P.PUBLISH }) as { packetId: number };
+      expect(packetIds.has(packet.packetId)).toBe(false);
+      packetIds.add(packet.packetId);
+      broker.link.send({ type: P.PUBACK, packetId: packet.packetId });
+      return id;
+    };
+    let metaWrites = 0;
+    let meta = flash.get("s/meta");
+    for (let i = 0; i < 4 * ID_RESERVE; i++) {
+      if (i % 100 === 99) {
+        // power cut and reboot between two messages, wherever that falls against the reservation
+        booted = device.boot();
+        booted.client.start();
+        handshake(broker, true);
+      }
+      const id = send(`m${i}`);
+      expect(messageIds.has(id)).toBe(false);
+      messageIds.add(id);
+      // UNSUBSCRIBE takes packet ids and no message id: s/meta must cover packet ids running ahead.
+      if (i % 4 === 0) {
+        for (let k = 0; k < 3; k++) {
+          booted.client.unsubscribe(`x/${k}`);
+          const packet = broker.link.expect({ type: P.UNSUBSCRIBE }) as { packetId: number };
+          expect(packetIds.has(packet.packetId)).toBe(false);
+          packetIds.add(packet.packetId);
+          broker.link.send({ type: P.UNSUBACK, packetId: packet.packetId });
+        }
+      }
+      if (flash.get("s/meta") !== meta) metaWrites++;
+      meta = flash.get("s/meta");
+    }
+    // 448 packet ids, 256 message ids: about one write per ID_RESERVE packet ids, plus one after each of the three boots.
+    expect(metaWrites).toBeLessThanOrEqual(8 + 3);
+    expect(metaWrites).toBeGreaterThanOrEqual(7);
   });
 });
 

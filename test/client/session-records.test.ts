@@ -4,8 +4,10 @@ import { describe, expect, it } from "vitest";
 import { StorageError } from "../../src/errors";
 import { OutState } from "../../src/mqtt/qos-flow";
 import {
-  decodeMeta, encodeFlight, encodeMessage, encodeMeta, flightKey, messageKey, readStoredMessages, type OutgoingMessage,
+  decodeMeta, encodeFlight, encodeMessage, encodeMeta, flightKey, hasFlightRecord, messageKey, readStoredMessages, type OutgoingMessage,
 } from "../../src/mqtt/session-records";
+import { PacketType } from "../../src/mqtt/constants";
+import { ID_RESERVE, Session } from "../../src/mqtt/session";
 import { MemoryStore } from "../../src/store/memory-store";
 import { encodeUtf8 } from "../../src/mqtt/utf8";
 
@@ -41,6 +43,74 @@ describe("session records", () => {
     expect(() => readStoredMessages(wrong)).toThrow(/inconsistent with its QoS 1/);
     const zeroId = storeWith([[messageKey(3), encodeMessage(message(3, 2))], [flightKey(3), new Uint8Array([1, OutState.AwaitPubrec, 0, 0])]]);
     expect(() => readStoredMessages(zeroId)).toThrow(StorageError);
+  });
+
+  it("a message sent in the turn it is published is one record, already in flight; a later state is a flight record over it", () => {
+    const a = { ...message(1, 1, OutState.AwaitPuback, 7), sentInRecord: true };
+    const b = { ...message(2, 2, OutState.AwaitPubrec, 8), sentInRecord: true };
+    const record = encodeMessage(a, true);
+    expect(Array.from(record.subarray(0, 7))).toEqual([2, 1, 0, 4, OutState.AwaitPuback, 0, 7]);
+    expect(record.length).toBe(7 + 4 + 3);
+    const moved = { ...b, state: OutState.AwaitPubcomp };
+    const store = storeWith([[messageKey(1), record], [messageKey(2), encodeMessage(b, true)], [flightKey(2), encodeFlight(moved)]]);
+    expect(readStoredMessages(store)).toEqual([a, moved]);
+    expect(hasFlightRecord(a)).toBe(false);
+    expect(hasFlightRecord(moved)).toBe(true);
+  });
+
+  it("refuses a sent record in a state its QoS cannot start in, a flight record repeating it, and a packet id it reuses", () => {
+    const pubcomp = storeWith([[messageKey(1), encodeMessage(message(1, 2, OutState.AwaitPubcomp, 7), true)]]);
+    expect(() => readStoredMessages(pubcomp)).toThrow(/flight state its QoS cannot start in/);
+    const qos0 = storeWith([[messageKey(1), encodeMessage(message(1, 0, OutState.AwaitPuback, 7), true)]]);
+    expect(() => readStoredMessages(qos0)).toThrow(StorageError);
+    const zeroId = storeWith([[messageKey(1), encodeMessage(message(1, 1, OutState.AwaitPuback, 0), true)]]);
+    expect(() => readStoredMessages(zeroId)).toThrow(/o\/00000001/);
+    const sent = message(1, 1, OutState.AwaitPuback, 7);
+    const repeated = storeWith([[messageKey(1), encodeMessage(sent, true)], [flightKey(1), encodeFlight(sent)]]);
+    expect(() => readStoredMessages(repeated)).toThrow(/f\/00000001/);
+    const twice = storeWith([[messageKey(1), encodeMessage(sent, true)], [messageKey(2), encodeMessage(message(2, 1, OutState.AwaitPuback, 7), true)]]);
+    expect(() => readStoredMessages(twice)).toThrow(/message record reuses packet id 7/);
+    expect(() => readStoredMessages(twice)).toThrow(/o\/00000002/);
+  });
+
+  it("the session writes a message sent at once as one record, deletes only it on PUBACK, and rewrites it as queued when the broker lost the session", () => {
+    const limits = { maxInflight: 4, queueMaxMessages: 10, queueMaxBytes: 10_000, dropPolicy: "oldest" as const };
+    const committed = new Map<string, Uint8Array>();
+    const session = new Session(new MemoryStore(committed), limits);
+    const { message: first, packet } = session.enqueue("t/a", encodeUtf8("t/a"), Uint8Array.of(1), 1, false, true, true, () => false);
+    session.commit();
+    expect(packet).toMatchObject({ type: PacketType.PUBLISH, packetId: first.packetId, dup: false });
+    expect([...committed.keys()].sort()).toEqual([messageKey(first.messageId), "s/meta"]);
+    expect(session.acknowledge(PacketType.PUBACK, first.packetId).completed).toBe(first);
+    session.commit();
+    expect([...committed.keys()]).toEqual(["s/meta"]);
+
+    const { message: second } = session.enqueue("t/b", encodeUtf8("t/b"), Uint8Array.of(2), 2, false, true, true, () => false);
+    session.commit();
+    expect(new Session(new MemoryStore(committed), limits).list()).toMatchObject([{ messageId: second.messageId, state: OutState.AwaitPubrec, packetId: second.packetId }]);
+    session.resume(false);
+    session.commit();
+    expect([...committed.keys()].sort()).toEqual([messageKey(second.messageId), "s/meta"]);
+    expect(new Session(new MemoryStore(committed), limits).list()).toMatchObject([{ messageId: second.messageId, state: OutState.Queued, packetId: 0 }]);
+  });
+
+  it("s/meta reserves packet ids across the wrap from 65535 to 1: a reboot there reuses none of them", () => {
+    const limits = { maxInflight: 4, queueMaxMessages: 10, queueMaxBytes: 10_000, dropPolicy: "oldest" as const };
+    const committed = new Map<string, Uint8Array>([["s/meta", encodeMeta({ nextMessageId: 1, nextPacketId: 65530 })]]);
+    const session = new Session(new MemoryStore(committed), limits);
+    const used: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const { message } = session.enqueue("t", encodeUtf8("t"), Uint8Array.of(i), 1, false, true, true, () => false);
+      session.commit();
+      used.push(message.packetId);
+      session.acknowledge(PacketType.PUBACK, message.packetId);
+      session.commit();
+    }
+    expect(used).toEqual([65530, 65531, 65532, 65533, 65534, 65535, 1, 2, 3, 4]);
+    const after = new Session(new MemoryStore(committed), limits);
+    const { message } = after.enqueue("t", encodeUtf8("t"), Uint8Array.of(0), 1, false, true, true, () => false);
+    expect(message.packetId).toBe(65531 + ID_RESERVE - 65535); // ID_RESERVE past the cursor at the first commit (65531), through the wrap
+    expect(used).not.toContain(message.packetId);
   });
 
   it("meta round-trips large message ids and refuses a malformed record", () => {

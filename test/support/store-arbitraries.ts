@@ -21,6 +21,8 @@ const VALID: Record<string, number[][]> = {
   "smp.set": [text('{"interval":{"env":2000},"deadband":{"t":"0.5"},"heartbeatS":60}')],
   "smp.wo": [[3, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]],
   "o/00000001": [[1, 1, 0, 16, ...text("xsms/d1/telemetry"), ...text('{"x":1}')]],
+  // Written already in flight (QoS 1, awaiting PUBACK, packet id 3): the record a message sent at once leaves.
+  "o/00000002": [[2, 1, 0, 16, 1, 0, 3, ...text("xsms/d1/telemetry"), ...text('{"x":2}')]],
   "f/00000001": [[1, 1, 0, 3]],
   "smp.r0000000001": [[1, 3, ...text("env"), 1, 100, 3, 10, 20, 30]],
 };

@@ -7,17 +7,20 @@ import { offlinePublishCost, publishCost } from "./publish-cost";
 
 const binary = xsnapWorkerPath();
 
-/** Ceilings in computrons. QoS 0 is the goal itself (3x the SDK module's 727); 1 and 2 are where the client is now. */
-const CEILING = { qos0: 2_200, qos1: 9_100, qos2: 13_100, offline: 2_950 };
+/**
+ * Ceilings in computrons, about 5% above the figures of 2026-11-30 (QoS 0 1,795, QoS 1 5,740, QoS 2 8,933, offline
+ * 2,074). QoS 1's is the goal of issue 15 itself (6,000 with the durable commit); QoS 0's goal was 2,200.
+ */
+const CEILING = { qos0: 1_900, qos1: 6_000, qos2: 9_400, offline: 2_200 };
 
 describe.skipIf(binary === undefined)("XS engine (xsnap): work per publish", () => {
-  it("a QoS 0 publish on a live link stays within 2,200 computrons (3x the SDK's QoS 0-only client)", async () => {
+  it("a QoS 0 publish on a live link stays within 1,900 computrons (the goal: 2,200, 3x the SDK's QoS 0-only client)", async () => {
     const { computrons } = await publishCost(0, "memory");
     expect(computrons).toBeGreaterThan(100); // the meter ran
     expect(computrons).toBeLessThanOrEqual(CEILING.qos0);
   }, 60_000);
 
-  it("QoS 1 and QoS 2 publish with their acknowledgements, committed to the store, stay within their ceilings", async () => {
+  it("QoS 1 (the goal: 6,000) and QoS 2 publish with their acknowledgements, committed to the store, stay within their ceilings", async () => {
     expect((await publishCost(1, "memory")).computrons).toBeLessThanOrEqual(CEILING.qos1);
     expect((await publishCost(2, "memory")).computrons).toBeLessThanOrEqual(CEILING.qos2);
   }, 60_000);

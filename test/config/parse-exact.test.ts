@@ -1,10 +1,21 @@
 // The config parser's exact words and bounds: every integer key at both ends of its range and one past, every text key
 // at its longest and one longer, every message as a user reads it at boot (README's "3 bad config keys" example), and
 // the defaults against README's table. Fragments (test/config/parse.test.ts) let a changed bound or message through.
-import { describe, expect, it } from "vitest";
-import { CONFIG_DEFAULTS, CONFIG_KEYS } from "../../src/config/defaults";
-import { ConfigErrors, firmwareKeys, parseConfig } from "../../src/config/parse";
-import { ConfigError } from "../../src/errors";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import type { ConfigErrors } from "../../src/config/parse";
+
+/**
+ * The config modules, imported afresh for every test: their tables (the defaults, CHECKS with its bounds, patterns
+ * and messages, the build keys) are module-level code, and StrykerJS activates a mutant there only in tests that load
+ * the module themselves (a module imported at the top of a file is evaluated before the mutant is switched on).
+ */
+let m: typeof import("../../src/config/parse") & typeof import("../../src/config/defaults") & Pick<typeof import("../../src/errors"), "ConfigError">;
+
+beforeEach(async () => {
+  vi.resetModules();
+  const [parse, defaults, errors] = await Promise.all([import("../../src/config/parse"), import("../../src/config/defaults"), import("../../src/errors")]);
+  m = { ...parse, ...defaults, ConfigError: errors.ConfigError };
+});
 
 /** README.md's configuration table, written out again by hand so a changed default is caught. */
 const README_DEFAULTS = {
@@ -72,11 +83,11 @@ const TEXTS: Record<string, [number, boolean, string]> = {
 function only(raw: Record<string, unknown>): string {
   let caught: unknown;
   try {
-    parseConfig(raw);
+    m.parseConfig(raw);
   } catch (error) {
     caught = error;
   }
-  expect(caught).toBeInstanceOf(ConfigErrors);
+  expect(caught).toBeInstanceOf(m.ConfigErrors);
   const errors = (caught as ConfigErrors).errors;
   expect(errors).toHaveLength(1);
   expect((caught as ConfigErrors).message).toBe(`1 bad config key:\n  ${errors[0].message}`);
@@ -85,9 +96,9 @@ function only(raw: Record<string, unknown>): string {
 
 describe("config defaults", () => {
   it("are the values README.md documents", () => {
-    expect({ ...CONFIG_DEFAULTS }).toEqual(README_DEFAULTS);
-    expect({ ...parseConfig({}) }).toEqual(README_DEFAULTS);
-    expect([...CONFIG_KEYS]).toEqual(Object.keys(README_DEFAULTS));
+    expect({ ...m.CONFIG_DEFAULTS }).toEqual(README_DEFAULTS);
+    expect({ ...m.parseConfig({}) }).toEqual(README_DEFAULTS);
+    expect([...m.CONFIG_KEYS]).toEqual(Object.keys(README_DEFAULTS));
   });
 });
 
@@ -95,9 +106,9 @@ describe("integer keys", () => {
   for (const [key, [min, max, unit]] of Object.entries(INTEGERS)) {
     it(`${key} takes ${min} and ${max} and refuses one past either end`, () => {
       const extra = key === "mqtt_pin_sha256" ? {} : {};
-      expect(parseConfig({ ...extra, [key]: String(min) })[key as keyof typeof README_DEFAULTS]).toBe(min);
-      expect(parseConfig({ ...extra, [key]: String(max) })[key as keyof typeof README_DEFAULTS]).toBe(max);
-      expect(parseConfig({ [key]: max })[key as keyof typeof README_DEFAULTS]).toBe(max);
+      expect(m.parseConfig({ ...extra, [key]: String(min) })[key as keyof typeof README_DEFAULTS]).toBe(min);
+      expect(m.parseConfig({ ...extra, [key]: String(max) })[key as keyof typeof README_DEFAULTS]).toBe(max);
+      expect(m.parseConfig({ [key]: max })[key as keyof typeof README_DEFAULTS]).toBe(max);
       expect(only({ [key]: String(min - 1) })).toBe(`config "${key}": expected an integer${unit} from ${min} to ${max}, got ${min - 1}`);
       expect(only({ [key]: String(max + 1) })).toBe(`config "${key}": expected an integer${unit} from ${min} to ${max}, got ${max + 1}`);
       expect(only({ [key]: max + 1 })).toBe(`config "${key}": expected an integer${unit} from ${min} to ${max}, got ${max + 1}`);
@@ -105,9 +116,9 @@ describe("integer keys", () => {
   }
 
   it("reads decimal digits with a sign and blanks around them, and nothing else", () => {
-    expect(parseConfig({ mqtt_keepalive: " 42 " }).mqtt_keepalive).toBe(42);
-    expect(parseConfig({ mqtt_keepalive: "\t7\n" }).mqtt_keepalive).toBe(7);
-    expect(parseConfig({ mqtt_keepalive: "0042" }).mqtt_keepalive).toBe(42);
+    expect(m.parseConfig({ mqtt_keepalive: " 42 " }).mqtt_keepalive).toBe(42);
+    expect(m.parseConfig({ mqtt_keepalive: "\t7\n" }).mqtt_keepalive).toBe(7);
+    expect(m.parseConfig({ mqtt_keepalive: "0042" }).mqtt_keepalive).toBe(42);
     expect(only({ batch_window_ms: " -5 " })).toBe('config "batch_window_ms": expected an integer of ms from 0 to 3600000, got -5');
     const notInteger = (value: unknown, shown: string) =>
       expect(only({ mqtt_keepalive: value })).toBe(`config "mqtt_keepalive": expected an integer of seconds from 0 to 65535, got ${shown}`);
@@ -131,8 +142,8 @@ describe("integer keys", () => {
 
 describe("boolean keys", () => {
   it("take true/false, 1/0, yes/no, on/off in any case and blanks, and empty as false", () => {
-    for (const yes of [true, 1, "true", "1", "yes", "on", " TRUE ", "Yes", "ON"]) expect(parseConfig({ mqtt_tls: yes }).mqtt_tls).toBe(true);
-    for (const no of [false, 0, "false", "0", "no", "off", "", "  ", " FALSE ", "No", "Off"]) expect(parseConfig({ mqtt_tls: no }).mqtt_tls).toBe(false);
+    for (const yes of [true, 1, "true", "1", "yes", "on", " TRUE ", "Yes", "ON"]) expect(m.parseConfig({ mqtt_tls: yes }).mqtt_tls).toBe(true);
+    for (const no of [false, 0, "false", "0", "no", "off", "", "  ", " FALSE ", "No", "Off"]) expect(m.parseConfig({ mqtt_tls: no }).mqtt_tls).toBe(false);
   });
 
   it("refuse anything else, showing it", () => {
@@ -151,10 +162,10 @@ describe("text keys", () => {
   for (const [key, [longest, mayBeEmpty, fill]] of Object.entries(TEXTS)) {
     it(`${key} takes ${longest} characters and refuses ${longest + 1}`, () => {
       const value = fill.repeat(longest);
-      expect(parseConfig({ [key]: value })[key as keyof typeof README_DEFAULTS]).toBe(value);
+      expect(m.parseConfig({ [key]: value })[key as keyof typeof README_DEFAULTS]).toBe(value);
       expect(only({ [key]: value + fill })).toBe(`config "${key}": must be at most ${longest} characters, got ${longest + 1}`);
       expect(only({ [key]: 5 })).toBe(`config "${key}": expected a string, got 5`);
-      if (mayBeEmpty) expect(parseConfig({ [key]: "" })[key as keyof typeof README_DEFAULTS]).toBe("");
+      if (mayBeEmpty) expect(m.parseConfig({ [key]: "" })[key as keyof typeof README_DEFAULTS]).toBe("");
       else expect(only({ [key]: "" })).toBe(`config "${key}": must not be empty`);
     });
   }
@@ -173,7 +184,7 @@ describe("text keys", () => {
 
   it("host names: letters, digits, '.' and '-' inside, or an IPv6 literal in brackets", () => {
     for (const good of ["a", "7", "ab", "a-b", "a.b.c", "192.168.1.10", "x--y", "A9", "[::1]", "[fe80::1]", "[::ffff:1.2.3.4]", "[ABCD::]"]) {
-      expect(parseConfig({ mqtt_host: good }).mqtt_host).toBe(good);
+      expect(m.parseConfig({ mqtt_host: good }).mqtt_host).toBe(good);
     }
     for (const bad of ["-a", "a-", ".a", "a.", "a_b", "a b", "[::1", "::1]", "[]", "[::g]", "x[::1]", "[::1]x", "a/b", "é"]) {
       expect(only({ mqtt_host: bad })).toContain(`got "${bad}"`);
@@ -181,24 +192,24 @@ describe("text keys", () => {
   });
 
   it("topic prefixes: levels of letters, digits, '.', '-', '_' separated by single '/'", () => {
-    for (const good of ["a", "a/b", "A.b-c_d/e9", "x/y/z", "_", "-/."]) expect(parseConfig({ prefix: good }).prefix).toBe(good);
+    for (const good of ["a", "a/b", "A.b-c_d/e9", "x/y/z", "_", "-/."]) expect(m.parseConfig({ prefix: good }).prefix).toBe(good);
     for (const bad of ["/a", "a/", "a//b", "/", "a b", "a/#", "+", "a$", "a/b/"]) expect(only({ prefix: bad })).toContain(`got "${bad}"`);
   });
 
   it("device ids, boards and web passwords by their own patterns", () => {
-    for (const good of ["a", "A-9_z", "--"]) expect(parseConfig({ device_id: good }).device_id).toBe(good);
+    for (const good of ["a", "A-9_z", "--"]) expect(m.parseConfig({ device_id: good }).device_id).toBe(good);
     for (const bad of ["a b", "a/b", "a+", "é"]) expect(only({ device_id: bad })).toContain(`got "${bad}"`);
-    for (const good of ["lin", "esp32/nodemcu", "a_1/b_2", "9"]) expect(parseConfig({ board: good }).board).toBe(good);
+    for (const good of ["lin", "esp32/nodemcu", "a_1/b_2", "9"]) expect(m.parseConfig({ board: good }).board).toBe(good);
     for (const bad of ["Lin", "a/b/c", "/a", "a/", "a-b", "a b"]) expect(only({ board: bad })).toContain(`got "${bad}"`);
-    for (const good of [" ", "~", "a b!", "x".repeat(64)]) expect(parseConfig({ web_password: good }).web_password).toBe(good);
+    for (const good of [" ", "~", "a b!", "x".repeat(64)]) expect(m.parseConfig({ web_password: good }).web_password).toBe(good);
     for (const bad of ["\x1f", "\x7f", "a\nb"]) expect(only({ web_password: bad })).toContain("expected printable ASCII characters");
   });
 });
 
 describe("secrets", () => {
   it("take up to their longest and never show the value", () => {
-    expect(parseConfig({ ssid: "n", password: "p".repeat(64) }).password).toBe("p".repeat(64));
-    expect(parseConfig({ mqtt_user: "u", mqtt_password: "p".repeat(128) }).mqtt_password).toBe("p".repeat(128));
+    expect(m.parseConfig({ ssid: "n", password: "p".repeat(64) }).password).toBe("p".repeat(64));
+    expect(m.parseConfig({ mqtt_user: "u", mqtt_password: "p".repeat(128) }).mqtt_password).toBe("p".repeat(128));
     const long = only({ ssid: "n", password: "hunter2".repeat(10) });
     expect(long).toBe('config "password": must be at most 64 characters, got 70');
     expect(long).not.toContain("hunter2");
@@ -209,8 +220,8 @@ describe("secrets", () => {
   });
 
   it("an empty Wi-Fi password needs no ssid, an empty MQTT password no user", () => {
-    expect(parseConfig({ password: "" }).password).toBe("");
-    expect(parseConfig({ mqtt_password: "" }).mqtt_password).toBe("");
+    expect(m.parseConfig({ password: "" }).password).toBe("");
+    expect(m.parseConfig({ mqtt_password: "" }).mqtt_password).toBe("");
   });
 });
 
@@ -221,19 +232,19 @@ describe("mqtt_pin_sha256 and deadband", () => {
     const list = [hexPin, hexPin, hexPin, hexPin].join(",");
     expect(list.length).toBeLessThan(400);
     const at400 = ` ${list}`.padEnd(400, " ");
-    expect(parseConfig({ mqtt_tls: "1", mqtt_pin_sha256: at400 }).mqtt_pin_sha256).toBe(list);
+    expect(m.parseConfig({ mqtt_tls: "1", mqtt_pin_sha256: at400 }).mqtt_pin_sha256).toBe(list);
     expect(only({ mqtt_tls: "1", mqtt_pin_sha256: `${at400} ` })).toBe('config "mqtt_pin_sha256": must be at most 400 characters, got 401');
     expect(only({ mqtt_tls: "1", mqtt_pin_sha256: 7 })).toBe('config "mqtt_pin_sha256": expected a string of hex or base64 SHA-256 digests, got 7');
     expect(only({ mqtt_tls: "1", mqtt_pin_sha256: "xyz" })).toBe(
       `config "mqtt_pin_sha256": expected SHA-256 digests of the broker's public key (64 hex digits or 44 base64 characters, comma separated), got "xyz"`,
     );
-    expect(parseConfig({ mqtt_pin_sha256: "" }).mqtt_pin_sha256).toBe("");
+    expect(m.parseConfig({ mqtt_pin_sha256: "" }).mqtt_pin_sha256).toBe("");
   });
 
   it("deadband: a number or text, stored trimmed; the parser's own reason otherwise", () => {
-    expect(parseConfig({ deadband: " 2 % " }).deadband).toBe("2 %");
-    expect(parseConfig({ deadband: 0 }).deadband).toBe("0");
-    expect(parseConfig({ deadband: 1.5 }).deadband).toBe("1.5");
+    expect(m.parseConfig({ deadband: " 2 % " }).deadband).toBe("2 %");
+    expect(m.parseConfig({ deadband: 0 }).deadband).toBe("0");
+    expect(m.parseConfig({ deadband: 1.5 }).deadband).toBe("1.5");
     expect(only({ deadband: true })).toBe('config "deadband": expected "0.2" (absolute) or "1%" (percent), got true');
     expect(only({ deadband: "150%" })).toBe('config "deadband": a percentage deadband must be at most 100%, got "150%"');
   });
@@ -254,9 +265,9 @@ describe("keys that depend on others", () => {
   });
 
   it("are satisfied by their partner", () => {
-    expect(parseConfig({ mqtt_user: "u", mqtt_password: "p" }).mqtt_password).toBe("p");
-    expect(parseConfig({ ssid: "n", password: "p" }).password).toBe("p");
-    expect(parseConfig({ mqtt_tls: "yes", mqtt_pin_sha256: hexPinText() }).mqtt_pin_sha256).toBe(hexPinText());
+    expect(m.parseConfig({ mqtt_user: "u", mqtt_password: "p" }).mqtt_password).toBe("p");
+    expect(m.parseConfig({ ssid: "n", password: "p" }).password).toBe("p");
+    expect(m.parseConfig({ mqtt_tls: "yes", mqtt_pin_sha256: hexPinText() }).mqtt_pin_sha256).toBe(hexPinText());
   });
 });
 
@@ -264,12 +275,12 @@ describe("ConfigErrors", () => {
   it("counts, names and lists every bad key", () => {
     let caught: unknown;
     try {
-      parseConfig({ mqtt_qos: "3", sntp: "" });
+      m.parseConfig({ mqtt_qos: "3", sntp: "" });
     } catch (error) {
       caught = error;
     }
-    expect(caught).toBeInstanceOf(ConfigErrors);
-    expect(caught).toBeInstanceOf(ConfigError);
+    expect(caught).toBeInstanceOf(m.ConfigErrors);
+    expect(caught).toBeInstanceOf(m.ConfigError);
     const errors = caught as ConfigErrors;
     expect(errors.name).toBe("ConfigErrors");
     expect(errors.key).toBe("mqtt_qos");
@@ -295,9 +306,9 @@ describe("ConfigErrors", () => {
   });
 
   it("skips undefined values and the keys the Moddable build adds", () => {
-    expect(parseConfig({ mqtt_port: undefined, interval_ms: undefined }).mqtt_port).toBe(0);
+    expect(m.parseConfig({ mqtt_port: undefined, interval_ms: undefined }).mqtt_port).toBe(0);
     for (const key of ["screen", "touch", "driverRotation", "rotation", "startupSound", "led"]) {
-      expect({ ...parseConfig({ [key]: "anything" }) }).toEqual(README_DEFAULTS);
+      expect({ ...m.parseConfig({ [key]: "anything" }) }).toEqual(README_DEFAULTS);
     }
     expect(only({ format: "rgb565le" })).toContain('config "format": unknown key');
   });
@@ -306,8 +317,8 @@ describe("ConfigErrors", () => {
 describe("firmwareKeys", () => {
   it("drops the SDK's objects and its screen format, keeps every other key for the parser to judge", () => {
     const raw = { file: { root: "/" }, tls: { ca: "x" }, nothing: null, format: "rgb565le", mqtt_port: "1884", mistyped: "1", deadband: 0.5 };
-    expect(firmwareKeys(raw)).toEqual({ mqtt_port: "1884", mistyped: "1", deadband: 0.5 });
-    expect(firmwareKeys({})).toEqual({});
+    expect(m.firmwareKeys(raw)).toEqual({ mqtt_port: "1884", mistyped: "1", deadband: 0.5 });
+    expect(m.firmwareKeys({})).toEqual({});
   });
 });
 

@@ -1,10 +1,13 @@
 // The device's topics, spelled out, and the edit distance behind "did you mean" (config keys and sim options).
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { closest, editDistance } from "../../src/config/closest";
-import { STATUS_OFFLINE, STATUS_ONLINE, deviceTopics } from "../../src/config/device-topics";
 
 describe("deviceTopics", () => {
-  it("derives every topic from prefix and device id, frozen", () => {
+  it("derives every topic from prefix and device id, frozen", async () => {
+    // Imported here, not at the top: the status words are module-level constants, which StrykerJS mutates only in
+    // tests that load the module themselves.
+    vi.resetModules();
+    const { STATUS_OFFLINE, STATUS_ONLINE, deviceTopics } = await import("../../src/config/device-topics");
     const topics = deviceTopics("home/sensors", "kitchen-1");
     expect(topics).toEqual({
       telemetry: "home/sensors/kitchen-1/telemetry",

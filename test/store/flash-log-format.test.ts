@@ -1,11 +1,24 @@
 // The flash log's on-flash format byte by byte, written from the layout at the top of src/store/flash-log.ts and
 // docs/flash-log.md: block header, frame word and CRC, each op and key form. Also frames crafted with a right CRC and
 // a body no encoder writes (boot must stop the log there), the geometry checks, and the capacity figures.
-import { describe, expect, it } from "vitest";
-import { StorageError, StoreFullError } from "../../src/errors";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { crc32 } from "../../src/store/crc32";
-import { FlashLogStore, HEADER_BYTES, LOG_NAME, PART_BYTES, RESERVE_BLOCKS, eraseFlashLog, openFlashLogOrReset } from "../../src/store/flash-log";
+import type { StorageError } from "../../src/errors";
+import type { FlashLogStore } from "../../src/store/flash-log";
 import { SimNorFlash } from "./nor-flash";
+
+/**
+ * The flash log and its errors, imported afresh for every test: its key dictionary, names and patterns are
+ * module-level code, and StrykerJS activates a mutant there only in tests that load the module themselves. The
+ * expected bytes use the CRC imported above, checked against known answers in crc32.test.ts.
+ */
+let m: typeof import("../../src/store/flash-log") & typeof import("../../src/errors");
+
+beforeEach(async () => {
+  vi.resetModules();
+  const [log, errors] = await Promise.all([import("../../src/store/flash-log"), import("../../src/errors")]);
+  m = { ...log, ...errors };
+});
 
 const le32 = (n: number) => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24];
 const ascii = (text: string) => Array.from(text, (c) => c.charCodeAt(0));
@@ -28,7 +41,7 @@ const COPY = 2;
 
 function fresh(blocks = 4, blockSize = 1024): { flash: SimNorFlash; store: FlashLogStore } {
   const flash = new SimNorFlash(blocks * blockSize, blockSize);
-  return { flash, store: FlashLogStore.open(flash) };
+  return { flash, store: m.FlashLogStore.open(flash) };
 }
 
 function commit(store: FlashLogStore, changes: Array<[string, number[] | null]>): void {
@@ -48,7 +61,7 @@ describe("flash log format", () => {
     const expected = [...header(1, 1, 0, 0, 0), ...frame(FINAL, [0x30, ...ascii("abc"), 3, 1, 2, 3])];
     expect(bytesOf(flash, 0, expected.length)).toEqual(expected);
     expect(flash.read(expected.length, 2)).toEqual(Uint8Array.of(0xff, 0xff));
-    expect(HEADER_BYTES).toBe(24);
+    expect(m.HEADER_BYTES).toBe(24);
   });
 
   it("writes each key in its shortest form: plain, numbered (head, width, varint) or a dictionary head", () => {
@@ -70,8 +83,8 @@ describe("flash log format", () => {
       0x14, 4, ...ascii("X"), 1, 1, 6,
     ];
     const expected = frame(FINAL, body);
-    expect(bytesOf(flash, HEADER_BYTES, expected.length)).toEqual(expected);
-    const again = FlashLogStore.open(flash.reboot());
+    expect(bytesOf(flash, m.HEADER_BYTES, expected.length)).toEqual(expected);
+    const again = m.FlashLogStore.open(flash.reboot());
     expect(again.list("")).toEqual(["X0001", "ab12", "f/0000000a", "o/00000001", "q/0000a1", "smp.r000000001e"]);
     expect(Array.from(again.get("q/0000a1") as Uint8Array)).toEqual([7]);
     expect(Array.from(again.get("smp.r000000001e") as Uint8Array)).toEqual([9]);
@@ -87,8 +100,8 @@ describe("flash log format", () => {
     // "o/0000001" has 7 digits, not the dictionary's 8: numbered with width 7 (5 bytes against plain 9).
     const numbered = [0x24, 7, ...ascii("o/"), 1, 1, 1];
     const plainCaps = [0xa0, ...ascii("o/ABCDEFGH"), 1, 2];
-    expect(bytesOf(flash, HEADER_BYTES, 6 + numbered.length + plainCaps.length)).toEqual(frame(FINAL, [...numbered, ...plainCaps]));
-    expect(FlashLogStore.open(flash.reboot()).list("o/")).toEqual(["o/0000001", "o/ABCDEFGH"]);
+    expect(bytesOf(flash, m.HEADER_BYTES, 6 + numbered.length + plainCaps.length)).toEqual(frame(FINAL, [...numbered, ...plainCaps]));
+    expect(m.FlashLogStore.open(flash.reboot()).list("o/")).toEqual(["o/0000001", "o/ABCDEFGH"]);
   });
 
   it("deletes consecutive numbered keys with one ranged DEL, plain keys one by one", () => {
@@ -111,20 +124,20 @@ describe("flash log format", () => {
     ]);
     // Plain deletes first (in staging order), then numbered runs sorted: 1..3 as one DEL of 3, then 5.
     const second = frame(FINAL, [0x32, ...ascii("abc"), 0x1a, 1, 3, 0x1a, 5, 1]);
-    expect(bytesOf(flash, HEADER_BYTES + first.length, second.length)).toEqual(second);
-    expect(FlashLogStore.open(flash.reboot()).list("")).toEqual([]);
+    expect(bytesOf(flash, m.HEADER_BYTES + first.length, second.length)).toEqual(second);
+    expect(m.FlashLogStore.open(flash.reboot()).list("")).toEqual([]);
   });
 
   it("splits a value past 512 bytes in parts: PUT with the total, then PART with its index", () => {
     const { flash, store } = fresh(4, 2048);
     const value = Array.from({ length: 600 }, (_, i) => (i * 5) & 0xff);
     commit(store, [["big", value]]);
-    expect(PART_BYTES).toBe(512);
+    expect(m.PART_BYTES).toBe(512);
     const put = [0x30, ...ascii("big"), 0xd8, 0x04, ...value.slice(0, 512)];
     const part = [0x31, ...ascii("big"), 1, 0xd8, 0x04, ...value.slice(512)];
     const expected = frame(FINAL, [...put, ...part]);
-    expect(bytesOf(flash, HEADER_BYTES, expected.length)).toEqual(expected);
-    expect(Array.from(FlashLogStore.open(flash.reboot()).get("big") as Uint8Array)).toEqual(value);
+    expect(bytesOf(flash, m.HEADER_BYTES, expected.length)).toEqual(expected);
+    expect(Array.from(m.FlashLogStore.open(flash.reboot()).get("big") as Uint8Array)).toEqual(value);
   });
 
   it("a commit larger than a block's room goes out as MORE frames then a FINAL one", () => {
@@ -138,11 +151,11 @@ describe("flash log format", () => {
     const opA = [0x10, ...ascii("a"), 0xf4, 0x03, ...a];
     const opB = [0x10, ...ascii("b"), 0xf4, 0x03, ...b];
     const more = frame(MORE, opA);
-    expect(bytesOf(flash, HEADER_BYTES, more.length)).toEqual(more);
+    expect(bytesOf(flash, m.HEADER_BYTES, more.length)).toEqual(more);
     // The FINAL frame did not fit after it: block 1 continues the commit (CARRY) after block 0's 24 + 508 bytes.
-    const next = [...header(2, 1, 0, HEADER_BYTES + more.length, 1), ...frame(FINAL, opB)];
+    const next = [...header(2, 1, 0, m.HEADER_BYTES + more.length, 1), ...frame(FINAL, opB)];
     expect(bytesOf(flash, 1024, next.length)).toEqual(next);
-    const again = FlashLogStore.open(flash.reboot());
+    const again = m.FlashLogStore.open(flash.reboot());
     expect(Array.from(again.get("b") as Uint8Array)).toEqual(b);
     expect(COPY).toBe(2);
   });
@@ -153,9 +166,9 @@ describe("flash log boot: frames whose CRC passes but whose body no encoder writ
   function withFrame(kind: number, body: number[]): FlashLogStore {
     const { flash, store } = fresh();
     commit(store, [["good", [1]]]);
-    const at = HEADER_BYTES + frame(FINAL, [0x40, ...ascii("good"), 1, 1]).length;
+    const at = m.HEADER_BYTES + frame(FINAL, [0x40, ...ascii("good"), 1, 1]).length;
     flash.write(at, Uint8Array.from(frame(kind, body)));
-    return FlashLogStore.open(flash.reboot());
+    return m.FlashLogStore.open(flash.reboot());
   }
 
   it("stops at the crafted frame, keeps what came before, and writes the next commit in a new block", () => {
@@ -203,7 +216,7 @@ describe("flash log boot: frames whose CRC passes but whose body no encoder writ
     } catch (error) {
       caught = error;
     }
-    expect(caught).toBeInstanceOf(StorageError);
+    expect(caught).toBeInstanceOf(m.StorageError);
     expect((caught as StorageError).message).toBe('value has lost part 1 of 2: flash is damaged; erase the store (key "big")');
   });
 
@@ -223,15 +236,15 @@ describe("flash log geometry and capacity", () => {
     const flash = { blockSize, byteLength, read: () => new Uint8Array(0), write: () => {}, erase: () => {} };
     let caught: unknown;
     try {
-      FlashLogStore.open(flash);
+      m.FlashLogStore.open(flash);
     } catch (error) {
       caught = error;
     }
-    expect(caught).toBeInstanceOf(StorageError);
-    expect((caught as StorageError).key).toBe(LOG_NAME);
+    expect(caught).toBeInstanceOf(m.StorageError);
+    expect((caught as StorageError).key).toBe(m.LOG_NAME);
     let erased: unknown;
     try {
-      eraseFlashLog(flash);
+      m.eraseFlashLog(flash);
     } catch (error) {
       erased = error;
     }
@@ -240,8 +253,8 @@ describe("flash log geometry and capacity", () => {
   }
 
   it("takes blocks of 1 to 16 KB, a whole number of them, at least four", () => {
-    expect(LOG_NAME).toBe("(flash log)");
-    expect(RESERVE_BLOCKS).toBe(2);
+    expect(m.LOG_NAME).toBe("(flash log)");
+    expect(m.RESERVE_BLOCKS).toBe(2);
     const blocks = (byteLength: number, blockSize: number) =>
       `flash partition of ${byteLength} bytes in blocks of ${blockSize} cannot hold the log (blocks of 1-16 KB, a whole number of them) (key "(flash log)")`;
     expect(geometryError(4 * 1023, 1023)).toBe(blocks(4092, 1023));
@@ -249,13 +262,13 @@ describe("flash log geometry and capacity", () => {
     expect(geometryError(4 * 1024 + 1, 1024)).toBe(blocks(4097, 1024));
     expect(geometryError(4096, 1024.5)).toBe(blocks(4096, 1024.5));
     expect(geometryError(3 * 1024, 1024)).toBe('flash partition of 3072 bytes is too small: the log needs at least 4 blocks of 1024 (key "(flash log)")');
-    expect(() => FlashLogStore.open(new SimNorFlash(4 * 1024, 1024))).not.toThrow();
-    expect(() => FlashLogStore.open(new SimNorFlash(4 * 16384, 16384))).not.toThrow();
+    expect(() => m.FlashLogStore.open(new SimNorFlash(4 * 1024, 1024))).not.toThrow();
+    expect(() => m.FlashLogStore.open(new SimNorFlash(4 * 16384, 16384))).not.toThrow();
   });
 
   it("limits live bytes to every good block but the head and two in reserve, less a worst-case op each", () => {
     // Per block: 4096 - 24 (header) - 535 (largest op: 1 + 1 + 15 + 3 + 3 + 512) - 6 (frame header) = 3531.
-    const store = FlashLogStore.open(new SimNorFlash(16 * 4096, 4096));
+    const store = m.FlashLogStore.open(new SimNorFlash(16 * 4096, 4096));
     expect(store.stats()).toEqual({
       blocks: 16, free: 16, used: 0, retired: 0,
       programmedBytes: 0, erases: 0, copiedBytes: 0,
@@ -266,11 +279,11 @@ describe("flash log geometry and capacity", () => {
     store.commit();
     // Live: op head 1 + key 3 + varint 1 + 3 bytes; programmed: the header and the frame.
     expect(store.stats()).toMatchObject({ free: 15, used: 1, liveBytes: 8, programmedBytes: 24 + 6 + 8 });
-    expect(FlashLogStore.open(new SimNorFlash(4 * 1024, 1024)).stats().liveLimit).toBe(1 * (1024 - 24 - 535 - 6));
+    expect(m.FlashLogStore.open(new SimNorFlash(4 * 1024, 1024)).stats().liveLimit).toBe(1 * (1024 - 24 - 535 - 6));
   });
 
   it("refuses a commit past the limit with StoreFullError saying the figures", () => {
-    const store = FlashLogStore.open(new SimNorFlash(4 * 1024, 1024));
+    const store = m.FlashLogStore.open(new SimNorFlash(4 * 1024, 1024));
     // liveLimit 459: a value of 452 bytes under a 1-byte key stores 1 + 1 + 2 + 452 = 456.
     store.put("a", new Uint8Array(452));
     store.commit();
@@ -281,7 +294,7 @@ describe("flash log geometry and capacity", () => {
     } catch (error) {
       caught = error;
     }
-    expect(caught).toBeInstanceOf(StoreFullError);
+    expect(caught).toBeInstanceOf(m.StoreFullError);
     expect((caught as Error).message).toBe("flash log full: 456 bytes live, a commit of 4 bytes would pass the limit of 459; delete older entries first");
     store.delete("b");
     store.put("a", new Uint8Array(453)); // replaces itself: 457 live after, within the limit
@@ -289,13 +302,13 @@ describe("flash log geometry and capacity", () => {
     expect(store.stats().liveBytes).toBe(457);
   });
 
-  it("openFlashLogOrReset passes on errors that are not about the log", () => {
+  it("m.openFlashLogOrReset passes on errors that are not about the log", () => {
     const flash = new SimNorFlash(4 * 1024, 1024);
     const failing = Object.assign(Object.create(flash) as SimNorFlash, {
       read(): Uint8Array {
         throw new TypeError("driver bug");
       },
     });
-    expect(() => openFlashLogOrReset(failing, () => {})).toThrow(TypeError);
+    expect(() => m.openFlashLogOrReset(failing, () => {})).toThrow(TypeError);
   });
 });

@@ -264,6 +264,20 @@ describe("keys that depend on others", () => {
     expect(only({ mqtt_pin_sha256: "zz" })).toContain("expected SHA-256 digests");
   });
 
+  it("are checked when other keys are bad too, each reported once", () => {
+    const keysOf = (raw: Record<string, unknown>) => {
+      try {
+        m.parseConfig(raw);
+      } catch (error) {
+        return (error as ConfigErrors).errors.map((e) => e.key);
+      }
+      return [];
+    };
+    expect(keysOf({ mqtt_port: "x", mqtt_password: "pw" })).toEqual(["mqtt_port", "mqtt_password"]);
+    expect(keysOf({ mqtt_qos: "7", mqtt_pin_sha256: hexPinText() })).toEqual(["mqtt_qos", "mqtt_pin_sha256"]);
+    expect(keysOf({ sntp: "", password: "pw" })).toEqual(["sntp", "password"]);
+  });
+
   it("are satisfied by their partner", () => {
     expect(m.parseConfig({ mqtt_user: "u", mqtt_password: "p" }).mqtt_password).toBe("p");
     expect(m.parseConfig({ ssid: "n", password: "p" }).password).toBe("p");
@@ -302,6 +316,7 @@ describe("ConfigErrors", () => {
     expect(suggestion("mqtt_kXXXXlive")).toBe("mqtt_keepalive"); // 4 edits in 14 characters: 14/3 = 4
     expect(suggestion("mqtt_kXXXXXive")).toBeUndefined(); // 5 edits
     expect(suggestion("MQTT.QOS")).toBe("mqtt_qos");
+    expect(suggestion("mqt.qs")).toBe("mqtt_qos"); // 2 edits once '.' reads as '_' (3 if it were dropped)
     expect(suggestion("Web-Port")).toBe("web_port");
   });
 

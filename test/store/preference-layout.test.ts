@@ -211,6 +211,15 @@ describe("PreferenceBackend chunks", () => {
     expect(prefs.get("d.1", "h")).toBeInstanceOf(ArrayBuffer);
     prefs.set("d", "zero", Uint8Array.of(0, 0, 5).buffer);
     expect(Array.from(backend.read("zero") as Uint8Array)).toEqual([5]);
+    backend.remove("zero"); // a count of 0 still has its chunk 0
+    expect(prefs.get("d", "zero")).toBeUndefined();
+    // A head of exactly the two count bytes: its count says how many chunks to remove.
+    prefs.set("d", "two", Uint8Array.of(3, 0).buffer);
+    prefs.set("d.1", "two", Uint8Array.of(1).buffer);
+    prefs.set("d.2", "two", Uint8Array.of(2).buffer);
+    expect(Array.from(backend.read("two") as Uint8Array)).toEqual([1, 2]);
+    backend.remove("two");
+    expect([prefs.get("d", "two"), prefs.get("d.1", "two"), prefs.get("d.2", "two")]).toEqual([undefined, undefined, undefined]);
   });
 
   it("refuses a stored value that is not bytes, naming domain and key", () => {

@@ -60,6 +60,10 @@ describe("checkKey", () => {
     expect(rangeMessage("abc\x7f")).toBe('store key "abc\x7f" must be printable ASCII; character 3 is 0x7f');
     expect(rangeMessage("\u00e9")).toBe('store key "\u00e9" must be printable ASCII; character 0 is 0xe9');
     expect(rangeMessage("a\u20ac")).toBe('store key "a\u20ac" must be printable ASCII; character 1 is 0x20ac');
+    // The first bad character is named, not a space or tilde before it, and a 15-character key is not "too long".
+    expect(rangeMessage(" \x01")).toBe('store key " \x01" must be printable ASCII; character 1 is 0x1');
+    expect(rangeMessage("~\x01")).toBe('store key "~\x01" must be printable ASCII; character 1 is 0x1');
+    expect(rangeMessage(`${"a".repeat(14)}\x01`)).toBe(`store key "${"a".repeat(14)}\x01" must be printable ASCII; character 14 is 0x1`);
   });
 });
 
@@ -184,6 +188,25 @@ describe("StagedStore", () => {
     store.delete("a");
     store.commit();
     expect(store.list("")).toEqual(["z"]);
+  });
+
+  it("MemoryStore recovers from a failed commit with the keys its map holds", () => {
+    class FailingOnce extends MemoryStore {
+      fail = true;
+      protected override persist(ops: readonly StagedOp[]): void {
+        if (this.fail) {
+          this.fail = false;
+          throw new Error("lost power");
+        }
+        super.persist(ops);
+      }
+    }
+    const store = new FailingOnce(new Map([["kept", Uint8Array.of(1)]]));
+    store.put("new", Uint8Array.of(2));
+    expect(() => store.commit()).toThrow("lost power");
+    store.recover();
+    expect(store.list("")).toEqual(["kept"]);
+    expect(store.get("kept")).toEqual(Uint8Array.of(1));
   });
 
   it("MemoryStore reads an empty value for a key its map lost", () => {

@@ -3,6 +3,7 @@ import { closest } from "./closest";
 import { ConfigError } from "../errors";
 import { parseDeadband } from "./deadband";
 import { parsePins } from "../tls/pins";
+import { utf8Length } from "../mqtt/utf8";
 import { CONFIG_DEFAULTS, CONFIG_KEYS, MQTT_PORT, MQTT_TLS_PORT, type ConfigKey, type FirmwareConfig } from "./defaults";
 
 /** Several config keys are bad; `errors` has one ConfigError per key, and the message lists them all. */
@@ -72,13 +73,27 @@ function secret(maxLength: number): Check {
   };
 }
 
+/**
+ * Wi-Fi limits count UTF-8 bytes, not characters (802.11's 32-byte SSID, WPA's 64-byte passphrase): the ESP32 driver
+ * refuses longer ones at every connect, so "café-…" must fail here, at boot, with the key named.
+ */
+function utf8Bytes(check: Check, maxBytes: number): Check {
+  return (value) => {
+    const result = check(value);
+    if (typeof result !== "string") return result;
+    const bytes = utf8Length(result);
+    if (bytes > maxBytes) return new Invalid(`must be at most ${maxBytes} bytes as UTF-8 (the Wi-Fi limit), got ${bytes}`);
+    return result;
+  };
+}
+
 const TOPIC_LEVELS = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
 const HOST = /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$|^\[[0-9A-Fa-f:.]+\]$/;
 
 /** One validator per key. Topic parts allow only characters that need no escaping anywhere (HA ids, file names). */
 const CHECKS: { readonly [K in ConfigKey]: Check } = {
-  ssid: text(32),
-  password: secret(64),
+  ssid: utf8Bytes(text(32), 32),
+  password: utf8Bytes(secret(64), 64),
   mqtt_host: text(253, HOST, "a host name or IP address such as broker.local or 192.168.1.10", false),
   mqtt_port: integer(0, 65535, " (0 = 1883, or 8883 with TLS)"),
   mqtt_tls: boolean(),

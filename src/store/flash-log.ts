@@ -147,6 +147,8 @@ export class FlashLogStore extends StagedStore {
   private programmed = 0;
   private erased = 0;
   private copied = 0;
+  /** liveLimit() until a block goes bad: it walks every block, and capacityBytes() runs at every commit. */
+  private cachedLiveLimit = -1;
 
   private constructor(flash: NorFlash, boot: BootResult, options: FlashLogOptions) {
     super(boot.index.keys());
@@ -177,6 +179,7 @@ export class FlashLogStore extends StagedStore {
     this.headSealed = boot.headSealed;
     this.lastSeq = boot.lastSeq;
     this.openCommit = false;
+    this.cachedLiveLimit = -1;
     this.liveStored = 0;
     this.liveParts = new Int32Array(this.blockCount);
     for (const [key, entry] of this.index) {
@@ -276,10 +279,11 @@ export class FlashLogStore extends StagedStore {
 
   /** Most bytes of live values: every good block but the head and the reserve, less the worst waste at a block's end. */
   private liveLimit(): number {
+    if (this.cachedLiveLimit >= 0) return this.cachedLiveLimit;
     let good = 0;
     for (let b = 0; b < this.blockCount; b++) if (this.state[b] !== RETIRED && this.state[b] !== FAILING) good++;
     const perBlock = this.blockSize - HEADER_BYTES - maxOpBytes() - FRAME_HEADER_BYTES;
-    return Math.max(0, (good - 1 - RESERVE_BLOCKS) * perBlock);
+    return (this.cachedLiveLimit = Math.max(0, (good - 1 - RESERVE_BLOCKS) * perBlock));
   }
 
   /**
@@ -312,6 +316,7 @@ export class FlashLogStore extends StagedStore {
       if (!this.program(at, frame)) {
         const head = this.order[this.order.length - 1];
         this.state[head] = FAILING;
+        this.cachedLiveLimit = -1;
         this.headSealed = true;
         if (copy) throw new StorageError(`flash log: a frame copied forward failed its read-back in block ${head}`);
         this.openCommit = false; // the retry starts in a new block without CARRY, which drops these frames at boot
@@ -400,6 +405,7 @@ export class FlashLogStore extends StagedStore {
   /** Erases `block` and checks it reads blank: FREE, or RETIRED when either fails. */
   private eraseBlock(block: number): void {
     this.eraseCount[block]++;
+    this.cachedLiveLimit = -1;
     if (eraseAndVerify(this.flash, block)) this.state[block] = FREE;
     else this.retire(block, "erase failed or the block does not read blank after it");
     this.erased++;
@@ -407,6 +413,7 @@ export class FlashLogStore extends StagedStore {
 
   private retire(block: number, reason: string): void {
     this.state[block] = RETIRED;
+    this.cachedLiveLimit = -1;
     this.onRetire?.(block, reason);
   }
 

@@ -98,6 +98,16 @@ describe("parseConfig", () => {
     });
   }
 
+  it("counts the Wi-Fi limits in UTF-8 bytes, as the ESP32 driver does, and never shows the password", () => {
+    expect(parseConfig({ ssid: "\u00e9".repeat(16) }).ssid).toBe("\u00e9".repeat(16)); // 32 bytes: the limit
+    const ssid = captureConfigError({ ssid: "\u00e9".repeat(17) }); // 17 characters, 34 bytes
+    expect(ssid.errors.map((e) => [e.key, e.message])).toEqual([["ssid", expect.stringContaining("at most 32 bytes as UTF-8 (the Wi-Fi limit), got 34")]]);
+    expect(parseConfig({ ssid: "n", password: "\u{1f511}".repeat(16) }).password).toBe("\u{1f511}".repeat(16)); // 64 bytes
+    const password = captureConfigError({ ssid: "n", password: "p\u{1f511}".repeat(13) }); // 26 characters, 65 bytes
+    expect(password.errors.map((e) => [e.key, e.message])).toEqual([["password", expect.stringContaining("at most 64 bytes as UTF-8 (the Wi-Fi limit), got 65")]]);
+    expect(password.errors[0].message).not.toContain("\u{1f511}");
+  });
+
   it("accepts typed values as well as strings", () => {
     const config = parseConfig({ mqtt_port: 1884, mqtt_tls: false, deadband: 0.25, ha_discovery: true });
     expect(config.mqtt_port).toBe(1884);

@@ -103,6 +103,21 @@ describe("Wi-Fi link", () => {
     expect(sdk().wifiConnects).toHaveLength(1);
     expect(events).toEqual(["up 192.168.1.20", "down IP address lost"]);
   });
+
+  it("a connect the driver refuses (it throws) is a failed attempt: logged, retried with backoff, never thrown from start()", () => {
+    const { wifi, events, log } = link({ password: "secret" });
+    sdk().wifiConnectError = "esp_wifi_connect failed";
+    expect(() => wifi.start()).not.toThrow();
+    expect(sdk().wifiConnects).toEqual([]);
+    expect(log).toContain("Wi-Fi: the Wi-Fi driver refused to connect (esp_wifi_connect failed); retrying in 2000 ms");
+    advance(2_000);
+    expect(log.at(-1)).toBe("Wi-Fi: the Wi-Fi driver refused to connect (esp_wifi_connect failed); retrying in 4000 ms");
+    sdk().wifiConnectError = undefined;
+    advance(4_000);
+    expect(sdk().wifiConnects).toEqual([{ ssid: "home", password: "secret" }]);
+    emitWiFi("gotIP");
+    expect(events).toEqual(["up 192.168.1.20"]);
+  });
 });
 
 describe("static network", () => {

@@ -81,6 +81,7 @@ describe("FlashLogStore and failing blocks", () => {
     flash.badErase.add(0);
     const retired: number[] = [];
     const store = FlashLogStore.open(flash, { onRetire: (block) => retired.push(block) });
+    const capacityBefore = store.capacityBytes();
     const model = new MemoryStore();
     for (let i = 0; i < RING_COMMITS; i++) {
       for (const s of [store, model]) {
@@ -90,6 +91,9 @@ describe("FlashLogStore and failing blocks", () => {
     }
     expect(retired).toEqual([0]);
     expect(store.stats().retired).toBe(1);
+    // One good block fewer: the capacity the client budgets its queue with shrinks by one block's worth at once.
+    const perBlock = capacityBefore / (RING_BYTES / RING_BLOCK - 1 - 2);
+    expect(store.capacityBytes()).toBeCloseTo(capacityBefore - perBlock, -1);
     expect(dump(store)).toEqual(dump(model));
     const reopened = FlashLogStore.open(flash.reboot(), { onRetire: () => {} });
     expect(dump(reopened)).toEqual(dump(model));

@@ -12,7 +12,7 @@ const FAKES = join(ROOT, "test/moddable/fakes");
 const SDK_MODULES: Record<string, string> = {
   socket: "socket.ts", securesocket: "securesocket.ts", timer: "timer.ts", time: "time.ts", preference: "preference.ts",
   wifi: "wifi.ts", net: "net.ts", sntp: "sntp.ts", Resource: "Resource.ts", modules: "modules.ts",
-  instrumentation: "instrumentation.ts", "mc/config": "mc-config.ts", crypt: "crypt.ts", flash: "flash.ts", http: "http.ts",
+  instrumentation: "instrumentation.ts", "mc/config": "mc-config.ts", crypt: "crypt.ts", flash: "flash.ts", http: "http.ts", file: "file.ts",
 };
 /**
  * Modules manifest.json maps per platform. The esp32 partition is used here, over the `flash` fake (a NOR flash that
@@ -27,6 +27,13 @@ function isFirmwareSide(importer: string | undefined): boolean {
   if (importer === undefined) return false;
   const file = resolve(importer.split("?")[0]);
   return file.startsWith(join(ROOT, "src", "platform", "moddable") + sep) || file === join(ROOT, "src", "main.ts");
+}
+
+/** The fake's path for an SDK module name imported from the firmware side, else undefined (the XS bundles use it too). */
+export function sdkFakeFor(source: string, importer: string | undefined): string | undefined {
+  if (!isFirmwareSide(importer)) return undefined;
+  const fake = SDK_MODULES[source];
+  return fake === undefined ? undefined : join(FAKES, fake);
 }
 
 export function moddableFakes(): Plugin {

@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
+import { build, type Plugin } from "esbuild";
 import { underCi } from "../support/ci";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -62,8 +62,9 @@ export function xsnapWorkerPath(): string | undefined {
 }
 
 /** Bundles `entry` into one classic script for XS (iife, ES2022, no Node built-ins); returns the script's text. */
-export async function bundleForXs(entry: string): Promise<string> {
+export async function bundleForXs(entry: string, plugins: Plugin[] = []): Promise<string> {
   const result = await build({
+    plugins,
     entryPoints: [entry],
     bundle: true,
     format: "iife",

@@ -10,7 +10,7 @@ import { Server } from "http";
 import Resource from "Resource";
 import Timer from "timer";
 import type { Clock, Logger } from "../../ports";
-import { DEFAULT_WEB_LIMITS, RequestReader, isResponse, type BodySource, type WebLimits, type WebResponse } from "../../web/request";
+import { DEFAULT_WEB_LIMITS, RequestReader, STATUS_TEXT, isResponse, type BodySource, type WebLimits, type WebResponse } from "../../web/request";
 import type { StatusPage } from "../../web/status-page";
 
 /** The page resource bundled by manifest.json ("data": web/status-page.gz). */
@@ -29,7 +29,7 @@ interface ServerInternals {
 interface RequestInternals {
   socket?: { callback?: (message: number, value?: number) => void; close(): void };
 }
-type Answer = undefined | boolean | typeof ArrayBuffer | ArrayBuffer | { status: number; headers: string[]; body: true | string };
+type Answer = undefined | boolean | typeof ArrayBuffer | ArrayBuffer | { status: number; reason?: string; headers: string[]; body: true | string };
 
 interface Exchange {
   readonly reader: RequestReader;
@@ -139,7 +139,8 @@ export function startWebServer(page: StatusPage, port: number, clock: Clock, log
         const headers: string[] = [];
         for (const [name, value] of response.headers) headers.push(name, value);
         headers.push("content-length", String(response.body.byteLength));
-        return { status: response.status, headers, body: true };
+        // Our own reason phrase: http.js's table has none for 429 or 431 and would say "OK" after them.
+        return { status: response.status, reason: STATUS_TEXT[response.status], headers, body: true };
       }
       case Server.responseFragment: {
         const exchange = exchanges.get(request);

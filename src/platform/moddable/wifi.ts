@@ -65,7 +65,15 @@ export class WiFiLink {
     this.#retry = undefined;
     const { ssid, password } = this.#options;
     this.#options.log?.(`Wi-Fi: connecting to "${ssid}"`);
-    WiFi.connect(password ? { ssid, password } : { ssid });
+    try {
+      WiFi.connect(password ? { ssid, password } : { ssid });
+    } catch (error) {
+      // The ESP32 driver throws for an SSID over 32 or a password over 64 UTF-8 bytes and when esp_wifi_connect
+      // fails (xs6wifi.c). Let out of start(), that ended main() after the firmware had started, and the boot retry
+      // started one more firmware every minute; it is a failed attempt like any other, retried with backoff.
+      this.#lost(`the Wi-Fi driver refused to connect (${error instanceof Error ? error.message : String(error)})`);
+      return;
+    }
     Timer.clear(this.#watchdog);
     this.#watchdog = Timer.set(() => {
       this.#watchdog = undefined;

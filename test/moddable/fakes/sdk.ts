@@ -5,6 +5,8 @@
 // src/platform/moddable and src/main.ts only. Every fake keeps its state in one object on globalThis, so a test that
 // re-imports main.ts (vi.resetModules) still drives the same fakes; resetSdk() gives every test a fresh device.
 import { SimNorFlash } from "../../store/nor-flash";
+import type { FakeHttpPeer } from "./http";
+import type { FakeSecureSocket } from "../../tls/fake-securesocket";
 
 /** The flash log's partition in partitions/flashlog-4mb.csv: "xsmqtt", 256 KB (0x40000) in 4 KB blocks. */
 export const LOG_PARTITION = "xsmqtt";
@@ -16,6 +18,8 @@ export interface FakeHttpServer {
   /** The callback the adapter installed (server.callback = ...). */
   callback: ((message: number, val1?: unknown, val2?: unknown) => unknown) | undefined;
   closed: boolean;
+  /** A browser connects: the listener accepts, the server tells the callback (1); the browser's end is returned. */
+  accept?: () => FakeHttpPeer;
 }
 
 /** One timer of the fake `timer` module: virtual time, fired by advance(). */
@@ -66,6 +70,8 @@ interface SdkState {
   wifiMonitors: Array<{ callback: ((message: string) => void) | undefined; closed: boolean }>;
   wifiConnects: Array<Record<string, unknown> | undefined>;
   wifiDisconnects: number;
+  /** WiFi.connect throws this (the ESP32 driver's "esp_wifi_connect failed"). */
+  wifiConnectError: string | undefined;
   net: Record<string, string | number | undefined>;
   /** Net.get throws for these properties (a platform without them). */
   netThrows: Set<string>;
@@ -79,6 +85,14 @@ interface SdkState {
   /** Flash partitions by name (the fake `flash` module): NOR rules enforced, see test/store/nor-flash.ts. */
   flash: Map<string, SimNorFlash>;
   httpServers: FakeHttpServer[];
+  /** The file system the fake `file` module reads and writes (mcsim's disk): path -> bytes. */
+  files: Map<string, Uint8Array>;
+  /** Every File opened, in order ("rw /tmp/x", "r /tmp/x"). */
+  fileOpens: string[];
+  /** File.write throws this message (disk full: lin's "file write failed"). */
+  fileWriteError: string | undefined;
+  /** Every SecureSocket the adapter opened (the fake `securesocket`), in order. */
+  secureSockets: FakeSecureSocket[];
 }
 
 const KEY = Symbol.for("xs-mqtt-sensor.moddable-fakes");
@@ -86,11 +100,12 @@ const KEY = Symbol.for("xs-mqtt-sensor.moddable-fakes");
 function fresh(): SdkState {
   return {
     now: 0, timers: [], nextTimerId: 1, ticks: 0, timeSets: [], sockets: [], socketConstructorError: undefined,
-    preferences: new Map(), preferenceLog: [], wifiMonitors: [], wifiConnects: [], wifiDisconnects: 0,
+    preferences: new Map(), preferenceLog: [], wifiMonitors: [], wifiConnects: [], wifiDisconnects: 0, wifiConnectError: undefined,
     net: {}, netThrows: new Set(), sntp: [], sntpConstructorError: undefined, resources: new Map(), modules: new Map(),
     instrumentation: new Map(), config: {}, traces: [],
     // A build with partitions/flashlog-4mb.csv: the log's partition is there, erased, as on a new chip.
     flash: new Map([[LOG_PARTITION, new SimNorFlash(LOG_PARTITION_BYTES)]]), httpServers: [],
+    files: new Map(), fileOpens: [], fileWriteError: undefined, secureSockets: [],
   };
 }
 

@@ -48,10 +48,15 @@ for (const folder of folders) {
   const started = Date.now();
   const run = reportOnly ? { status: 0 } : spawnSync("npx", ["stryker", "run", "--concurrency", concurrency], { stdio: "inherit", env: { ...process.env, MUTATE_FOLDER: folder, MUTATE_FILES: files } });
   const minutes = reportOnly ? "-" : ((Date.now() - started) / 60_000).toFixed(1);
-  if (run.status !== 0) status = 1;
+  if (run.status !== 0) {
+    // A failed run (a test failing in the dry run, say) writes no report: the one on disk is an earlier run's.
+    status = 1;
+    rows.push(`| src/${folder}${reportSuffix} | stryker exited ${run.status}: no new report | | | | | ${minutes} min |`);
+    continue;
+  }
   const file = join("reports/mutation", `${name}.json`);
   if (!existsSync(file)) {
-    rows.push(`| src/${folder}${reportSuffix} | no report (stryker exited ${run.status}) | | | | ${minutes} min |`);
+    rows.push(`| src/${folder}${reportSuffix} | no report at ${file} | | | | | ${minutes} min |`);
     continue;
   }
   const report = JSON.parse(readFileSync(file, "utf8")) as Report;

@@ -48,7 +48,13 @@ function main(): void {
         firmware,
         page: pageFromResource(),
         password: settings.web_password,
-        extras: { version: FIRMWARE_VERSION, wifiRssi: settings.ssid === "" ? undefined : wifiRssi, freeHeap: freeHeapBytes, xsMemory },
+        extras: {
+          version: FIRMWARE_VERSION,
+          wifiRssi: settings.ssid === "" ? undefined : wifiRssi,
+          freeHeap: freeHeapBytes,
+          xsMemory,
+          storeWear: () => platform.store.stats(),
+        },
         logger: traceLogger,
       });
       webServer = startWebServer(page, settings.web_port, platform.clock, traceLogger);

@@ -105,6 +105,8 @@ export interface FlashLogStats {
   free: number;
   used: number;
   retired: number;
+  /** Indices of the retired blocks (their erase counts no longer matter for wear). */
+  retiredBlocks: number[];
   /** Bytes programmed and blocks erased by this store since it was opened (headers, frames, copies). */
   programmedBytes: number;
   erases: number;
@@ -220,14 +222,14 @@ export class FlashLogStore extends StagedStore {
   stats(): FlashLogStats {
     let free = 0;
     let used = 0;
-    let retired = 0;
+    const retiredBlocks: number[] = [];
     for (let b = 0; b < this.blockCount; b++) {
       if (this.state[b] === FREE) free++;
-      else if (this.state[b] === RETIRED) retired++;
+      else if (this.state[b] === RETIRED) retiredBlocks.push(b);
       else used++;
     }
     return {
-      blocks: this.blockCount, free, used, retired,
+      blocks: this.blockCount, free, used, retired: retiredBlocks.length, retiredBlocks,
       programmedBytes: this.programmed, erases: this.erased, copiedBytes: this.copied,
       eraseCounts: this.eraseCount.slice(), liveBytes: this.liveStored, liveLimit: this.liveLimit(),
     };

@@ -5,6 +5,7 @@
 import type { Firmware } from "../app/firmware";
 import { brokerPort } from "../config/parse";
 import { formatDeadband } from "../config/deadband";
+import { storeHealth, type StoreHealth, type WearFigures } from "../store/wear";
 import type { RecentReadings } from "./recent";
 
 /** What the platform knows and the firmware does not. */
@@ -17,6 +18,11 @@ export interface StatusExtras {
   freeHeap?(): number | undefined;
   /** XS memory in use where the build is instrumented: slot and chunk heaps, and the stack's peak since last read. */
   xsMemory?(): XsMemory | undefined;
+  /**
+   * The session store's wear figures when it is the flash log (FlashLogStore.stats(), read at each request from the
+   * store itself); absent for any other store (memory, NVS), and the report's `store` is then null.
+   */
+  storeWear?(): WearFigures | undefined;
   /** Whether settings may be changed here (config web_password is set). */
   readonly settingsWritable: boolean;
 }
@@ -53,6 +59,8 @@ export interface StatusReport {
   queue: { messages: number; bytes: number; oldestAgeMs: number; pendingReadings: number };
   counters: { sampled: number; readFailures: number; nextSeq: number; sent: number; acked: number; retried: number; dropped: number; publishFailures: number };
   settings: { intervalMs: { [sensor: string]: number }; heartbeatS: number; writable: boolean };
+  /** The flash store's health (store/wear), or null when the session store is not the flash log. */
+  store: StoreHealth | null;
   channels: ChannelStatus[];
   /** The newest serial in the ring: poll again with ?since=<this>. */
   serial: number;
@@ -104,6 +112,7 @@ export function statusReport(firmware: Firmware, recent: RecentReadings, extras:
     sensors[sensor.id] = { t: slice.times.map((t) => Math.round(t)), c };
   }
 
+  const wear = extras.storeWear?.();
   const report: StatusReport = {
     v: 1,
     device: { id: device.deviceId, board: device.board.name, firmware: extras.version, uptimeMs: Math.round(now), boot: stats.boot, wallClockSet: stats.synced },
@@ -127,6 +136,7 @@ export function statusReport(firmware: Firmware, recent: RecentReadings, extras:
       publishFailures: stats.publishFailures,
     },
     settings: { intervalMs, heartbeatS: sampler.heartbeatS(), writable: extras.settingsWritable },
+    store: wear === undefined ? null : storeHealth(wear, now),
     channels,
     serial: recent.lastSerial,
     recent: { after, sensors },

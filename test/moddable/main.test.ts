@@ -12,9 +12,10 @@ import { PacketType } from "../../src/mqtt/constants";
 import { FlashLogStore } from "../../src/store/flash-log";
 import { openVerifiedOrReset } from "../../src/store/journaled-store";
 import { PreferenceBackend } from "../../src/store/preference-backend";
+import type { StatusReport } from "../../src/web/status";
 import Preference from "./fakes/preference";
 import { SimNorFlash } from "../store/nor-flash";
-import { advance, addResource, emitWiFi, lastSocket, liveTimers, LOG_PARTITION, LOG_PARTITION_BYTES, net, resetSdk, sdk } from "./fakes/sdk";
+import { advance, addResource, emitWiFi, lastSocket, liveTimers, LOG_PARTITION, LOG_PARTITION_BYTES, net, resetSdk, sdk, type FakeHttpServer } from "./fakes/sdk";
 
 const ROOT = join(import.meta.dirname, "../..");
 const MANIFEST_CONFIG = (JSON.parse(readFileSync(join(ROOT, "manifest.json"), "utf8")) as { config: Record<string, unknown> }).config;
@@ -32,6 +33,19 @@ async function boot(config: Record<string, unknown>, board: string | null = LIN_
   vi.resetModules();
   await import("../../src/main");
   return state.traces;
+}
+
+/** One GET as a browser sends it, through the http.js request protocol of the fake server main.ts started. */
+function get(server: FakeHttpServer | undefined, target: string): { status: number; body: string } {
+  if (server?.accept === undefined) throw new Error("no status page server");
+  const peer = server.accept();
+  peer.send(`GET ${target} HTTP/1.1\r\nHost: device\r\n\r\n`);
+  peer.pump();
+  const text = new TextDecoder().decode(peer.received);
+  peer.hangUp();
+  const end = text.indexOf("\r\n\r\n");
+  if (end === -1) throw new Error(`no complete response in ${JSON.stringify(text.slice(0, 200))}`);
+  return { status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]), body: text.slice(end + 4) };
 }
 
 const fatal = (traces: string[]) => traces.filter((t) => t.startsWith("fatal: "));
@@ -193,6 +207,20 @@ describe("main.ts boot", () => {
     expect(sdk().httpServers[0]).toMatchObject({ port: 8080, closed: false });
     expect(typeof sdk().httpServers[0].callback).toBe("function");
     expect(traces).toContain("status page: http://127.0.0.1:8080/\n");
+  });
+
+  it("answers GET /status.json with the health of its flash log, read from the log on the partition", async () => {
+    await boot({ device_id: "dev42", web_port: 8080 });
+    advance(20_000);
+    const reply = get(sdk().httpServers[0], "/status.json");
+    expect(reply.status).toBe(200);
+    const status = JSON.parse(reply.body) as StatusReport;
+    const partition = sdk().flash.get(LOG_PARTITION);
+    expect(status.store?.sectors).toMatchObject({ total: LOG_PARTITION_BYTES / (partition?.blockSize ?? 0), retired: 0, worn: 0 });
+    expect(status.store?.sectors.used).toBeGreaterThan(0);
+    // Bytes programmed since boot: what the partition itself counted (it was blank before this boot).
+    expect(status.store?.programmedBytes).toBe(partition?.programmedBytes.reduce((a, b) => a + b, 0));
+    expect(status.store?.endurance).toBe(100_000);
   });
 
   it("on Wi-Fi, serves the status page once the network is up, at the address it got", async () => {

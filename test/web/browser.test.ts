@@ -68,6 +68,60 @@ describe.skipIf(chromiumSkip)("status page in Chromium against the simulator", (
     expect(await page.content()).toContain("Plain HTTP on a LAN is not secret");
   });
 
+  it("shows the flash store's health: the simulator's 64-sector image, and no rate before its first erase", async () => {
+    await waitText("#store-sectors", /^[1-9]\d* used, \d+ free, 0 retired of 64$/);
+    expect(await text("#store-erases")).toMatch(/^min \d+ · mean [\d.]+ · max \d+ of 100000$/);
+    expect(await text("#store-written")).toMatch(/^[1-9]\d* (bytes|KB)$/);
+    // A fresh 256 KB image takes minutes of samples to fill its first 4 KB block: nothing is erased during this test.
+    expect(await text("#store-rate")).toBe("0 (0 a day)");
+    expect(await text("#store-years")).toBe("not enough data (no erase since boot)");
+    expect(await page.$eval("#store-none", (el) => (el as unknown as { hidden: boolean }).hidden)).toBe(true);
+  });
+
+  it("draws a store with erases, worn sectors and years left, and says when the store is not the flash log", async () => {
+    // The page's own render function, called with figures a worn device would report, then with null (another
+    // store), in one turn so no poll comes between.
+    const shown = await page.evaluate(() => {
+      const render = (globalThis as unknown as { renderStore(figures: unknown): void }).renderStore;
+      const read = (id: string) => document.querySelector("#" + id)?.textContent ?? "";
+      const hidden = (id: string) => (document.querySelector("#" + id) as unknown as { hidden: boolean }).hidden;
+      render({
+        sectors: { total: 64, used: 60, free: 2, retired: 2, worn: 3 },
+        erases: { min: 99_000, max: 100_400, mean: 99_800.5, sinceBoot: 40, perDay: 960 },
+        programmedBytes: 163_840, endurance: 100_000, budget: 12_000, yearsLeft: 0.0342,
+      });
+      const worn = { sectors: read("store-sectors"), erases: read("store-erases"), rate: read("store-rate"), written: read("store-written"), years: read("store-years") };
+      render({
+        sectors: { total: 16, used: 3, free: 13, retired: 0, worn: 0 },
+        erases: { min: 10, max: 11, mean: 10.5, sinceBoot: 2, perDay: 0.5 },
+        programmedBytes: 900, endurance: 100_000, budget: 6_399_330, yearsLeft: 35_000,
+      });
+      const young = read("store-years");
+      render({
+        sectors: { total: 16, used: 14, free: 2, retired: 0, worn: 16 },
+        erases: { min: 100_000, max: 100_020, mean: 100_010, sinceBoot: 20, perDay: 40 },
+        programmedBytes: 9000, endurance: 100_000, budget: 0, yearsLeft: 0,
+      });
+      const spent = read("store-years");
+      render(null);
+      const none = { figures: hidden("store-figures"), note: hidden("store-none"), text: read("store-none") };
+      return { worn, young, spent, none };
+    });
+    expect(shown.worn).toEqual({
+      sectors: "60 used, 2 free, 2 retired of 64 (3 past 100000 erases)",
+      erases: "min 99000 · mean 99800.5 · max 100400 of 100000",
+      rate: "40 (960 a day)",
+      written: "160 KB",
+      years: "12 days at this rate",
+    });
+    expect(shown.young).toBe("35000 years at this rate");
+    expect(shown.spent).toBe("none: no live sector has an erase left");
+    expect(shown.none).toEqual({ figures: true, note: false, text: "No wear figures: the session store is not the flash log." });
+    // The next poll draws the simulator's real store again.
+    await page.waitForFunction(() => !(document.querySelector("#store-figures") as unknown as { hidden: boolean }).hidden, { timeout: 30_000, polling: 100 });
+    expect(await text("#store-sectors")).toMatch(/^[1-9]\d* used, \d+ free, 0 retired of 64$/);
+  });
+
   it("updates values live: the sample count and uptime grow without a reload", async () => {
     await waitText("#ch-t .meta", /\d+ samples/);
     // Both read in one turn of the page, so they come from the same poll.

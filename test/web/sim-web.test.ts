@@ -3,7 +3,9 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { DEFAULT_IMAGE_BYTES, IMAGE_BLOCK_BYTES } from "../../src/platform/node/flash-file";
 import { parseArgs } from "../../src/platform/node/sim/options";
+import type { StatusReport } from "../../src/web/status";
 import { SimProcess, removeDir, runSim, tempDir, until } from "../sim/harness";
 
 describe("simulator status pages", () => {
@@ -13,8 +15,12 @@ describe("simulator status pages", () => {
       const sim = new SimProcess(["--data-dir", dir, "--interval-ms", "200"]);
       await until(() => /status page: http:\/\/127\.0\.0\.1:\d+\/\n/.test(sim.stdout), 60_000, "the status page line");
       const url = /status page: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(sim.stdout)![1];
-      const status = (await (await fetch(url + "status.json")).json()) as { device: { id: string } };
+      const status = (await (await fetch(url + "status.json")).json()) as StatusReport;
       expect(status.device.id).toBe("sim-1");
+      // The health of the simulator's own flash log: its image's 64 blocks of 4 KB, read from that store.
+      expect(status.store?.sectors).toMatchObject({ total: DEFAULT_IMAGE_BYTES / IMAGE_BLOCK_BYTES, retired: 0 });
+      expect(status.store?.sectors.used).toBeGreaterThan(0);
+      expect(status.store?.programmedBytes).toBeGreaterThan(0);
       sim.kill("SIGKILL");
       await sim.exited;
     } finally {

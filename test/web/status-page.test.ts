@@ -3,6 +3,9 @@
 import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { runCommand } from "../../src/sampler/commands";
+import { FlashLogStore } from "../../src/store/flash-log";
+import { storeHealth } from "../../src/store/wear";
+import { SimNorFlash } from "../store/nor-flash";
 import { RecentReadings } from "../../src/web/recent";
 import type { StatusReport } from "../../src/web/status";
 import { PAGE_HTML, SECRETS, ackAll, basic, bodyText, bootWithPage, connect, header, request } from "./support";
@@ -95,6 +98,43 @@ describe("status page routes", () => {
       for (const secret of [SECRETS.password, SECRETS.mqtt_password, "web-secret-3", "dev"]) expect(text, target).not.toContain(`"${secret}"`);
       for (const secret of [SECRETS.password, SECRETS.mqtt_password, "web-secret-3"]) expect(text, target).not.toContain(secret);
     }
+  });
+});
+
+describe("store health in status.json", () => {
+  it("is null when the session store is not the flash log (a MemoryStore here)", () => {
+    const { page } = bootWithPage();
+    expect(json(bodyText(page.handle(request({ target: "/status.json" })))).store).toBeNull();
+  });
+
+  it("reads a real flash log on the simulated NOR flash live: no rate before its first erase, then the erases it made", () => {
+    // 8 blocks of 1 KB, so the readings of minutes wrap the log and reclaim erases blocks.
+    const flash = new SimNorFlash(8 * 1024, 1024);
+    const log = FlashLogStore.open(flash);
+    const { page, clock, broker } = bootWithPage({}, undefined, { store: log, storeWear: () => log.stats() });
+    connect(broker);
+    clock.advance(1000);
+    ackAll(broker);
+    let s = json(bodyText(page.handle(request({ target: "/status.json" }))));
+    expect(s.store).not.toBeNull();
+    expect(s.store?.sectors).toMatchObject({ total: 8, retired: 0, worn: 0 });
+    expect(s.store?.erases.sinceBoot).toBe(0);
+    expect(s.store?.yearsLeft).toBeNull();
+    expect(s.store?.programmedBytes).toBeGreaterThan(0);
+    // Readings committed and acked every second until the log has wrapped and reclaimed (erased) blocks.
+    for (let i = 0; i < 3600 && log.stats().erases < 3; i++) {
+      clock.advance(1000);
+      ackAll(broker);
+    }
+    s = json(bodyText(page.handle(request({ target: "/status.json" }))));
+    const erased = flash.erases.reduce((a, b) => a + b, 0);
+    expect(erased).toBeGreaterThanOrEqual(3);
+    expect(s.store?.erases.sinceBoot).toBe(erased);
+    expect(s.store?.programmedBytes).toBe(flash.programmedBytes.reduce((a, b) => a + b, 0));
+    expect(s.store?.erases.max).toBe(Math.max(...flash.erases));
+    expect(s.store?.yearsLeft).toBeGreaterThan(0);
+    // The same arithmetic over the same figures at the same uptime: the report copies nothing, computes nothing else.
+    expect(s.store).toEqual(storeHealth(log.stats(), s.device.uptimeMs));
   });
 });
 

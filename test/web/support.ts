@@ -6,6 +6,8 @@ import { Firmware } from "../../src/app/firmware";
 import { PacketType } from "../../src/mqtt/constants";
 import { createSimulatedSensor } from "../../src/sensors/simulated";
 import { MemoryStore } from "../../src/store/memory-store";
+import type { SessionStore } from "../../src/store/session-store";
+import type { WearFigures } from "../../src/store/wear";
 import { bytesBody, type WebRequest, type WebResponse } from "../../src/web/request";
 import { StatusPage } from "../../src/web/status-page";
 import type { LockoutPolicy } from "../../src/web/auth";
@@ -20,7 +22,13 @@ export const PAGE_HTML = "<!doctype html><title>test page</title>";
 /** Secrets a test config carries; none may ever appear in a response. */
 export const SECRETS = { password: "wifi-secret-1", mqtt_password: "broker-secret-2" };
 
-export function bootWithPage(config: Record<string, unknown> = {}, lockout?: LockoutPolicy) {
+/** The session store to boot on (a MemoryStore by default), and its wear figures when it is a flash log. */
+export interface PageStore {
+  store: SessionStore;
+  storeWear?: () => WearFigures;
+}
+
+export function bootWithPage(config: Record<string, unknown> = {}, lockout?: LockoutPolicy, storage: PageStore = { store: new MemoryStore(new Map()) }) {
   const clock = new FakeClock();
   const broker = new ScriptedBroker();
   const firmware = new Firmware(
@@ -34,7 +42,7 @@ export function bootWithPage(config: Record<string, unknown> = {}, lockout?: Loc
     },
     {
       clock,
-      store: new MemoryStore(new Map()),
+      store: storage.store,
       wallClock: () => 1_700_000_000_000 + clock.now(),
       defaultDeviceId: "unused",
       createSensor: (spec, _board, cfg) => createSimulatedSensor(spec.driver, cfg.sim_seed, spec.id),
@@ -46,7 +54,7 @@ export function bootWithPage(config: Record<string, unknown> = {}, lockout?: Loc
     firmware,
     page: bytesBody(new Uint8Array(gzipSync(PAGE_HTML))),
     password: firmware.device.config.web_password,
-    extras: { version: "9.9.9", freeHeap: () => 12345, xsMemory: () => ({ slotBytes: 1, chunkBytes: 2, stackPeakBytes: 3 }) },
+    extras: { version: "9.9.9", freeHeap: () => 12345, xsMemory: () => ({ slotBytes: 1, chunkBytes: 2, stackPeakBytes: 3 }), storeWear: storage.storeWear },
     lockout,
   });
   firmware.start();

@@ -103,6 +103,7 @@ function render(s) {
   text("sent", c.sent + " / " + c.acked);
   text("dropped", c.dropped);
   text("seq", c.nextSeq);
+  renderStore(s.store);
   if (b.connected) setState("ok", "MQTT connected");
   else setState("bad", "offline (" + b.state + ")");
   const w = s.settings.writable;
@@ -112,6 +113,21 @@ function render(s) {
   for (const el of $("settings-form").elements) el.disabled = !w;
   if (!$("set-interval").value) $("set-interval").placeholder = Object.values(s.settings.intervalMs).join(", ");
   if (!$("set-heartbeat").value) $("set-heartbeat").placeholder = String(s.settings.heartbeatS);
+}
+
+// The flash log's health (null: another store, which has no wear figures). Years left is at this boot's erase rate.
+function renderStore(f) {
+  $("store-figures").hidden = !f;
+  $("store-none").hidden = !!f;
+  if (!f) return;
+  const n = f.sectors;
+  text("store-sectors", n.used + " used, " + n.free + " free, " + n.retired + " retired of " + n.total + (n.worn ? " (" + n.worn + " past " + f.endurance + " erases)" : ""));
+  text("store-erases", "min " + f.erases.min + " · mean " + f.erases.mean + " · max " + f.erases.max + " of " + f.endurance);
+  text("store-rate", f.erases.sinceBoot + " (" + f.erases.perDay + " a day)");
+  text("store-written", f.programmedBytes < 10240 ? f.programmedBytes + " bytes" : Math.round(f.programmedBytes / 1024) + " KB");
+  const y = f.yearsLeft, d = Math.round(y * 365.25);
+  text("store-years", y === null ? "not enough data (no erase since boot)" : y === 0 ? "none: no live sector has an erase left"
+    : (y >= 1 ? y + " years" : d >= 1 ? d + " days" : "under a day") + " at this rate");
 }
 
 async function poll() {

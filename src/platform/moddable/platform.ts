@@ -33,6 +33,8 @@ export interface Network {
 }
 
 export interface ModdablePlatform extends FirmwarePlatform {
+  /** The flash log itself (the status page reads its wear figures from it). */
+  readonly store: FlashLogStore;
   readonly network: Network;
   readonly sntp: SntpWallClock;
 }

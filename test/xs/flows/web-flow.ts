@@ -5,10 +5,11 @@ import { PacketType as P } from "../../../src/mqtt/constants";
 import type { Packet } from "../../../src/mqtt/packets";
 import { decodeUtf8, encodeUtf8 } from "../../../src/mqtt/utf8";
 import { createSimulatedSensor } from "../../../src/sensors/simulated";
-import { MemoryStore } from "../../../src/store/memory-store";
+import { FlashLogStore } from "../../../src/store/flash-log";
 import { RequestReader, bytesBody, isResponse } from "../../../src/web/request";
 import { StatusPage } from "../../../src/web/status-page";
 import { FakeClock } from "../../support/fake-clock";
+import { SimNorFlash } from "../../store/nor-flash";
 import { NeutralBroker, type NeutralLink } from "./neutral-broker";
 
 export interface WebFlowResult {
@@ -58,18 +59,27 @@ export function runWebFlow(board: unknown): WebFlowResult {
   try {
     const clock = new FakeClock(0);
     const broker = new NeutralBroker([]);
+    // A flash log of 8 blocks of 1 KB, worn a little before boot by commits it has to reclaim, so the store health in
+    // status.json (erase counts, rate, years left: floating point and toPrecision) is computed by each engine.
+    const log = FlashLogStore.open(new SimNorFlash(8 * 1024, 1024));
+    for (let i = 0; i < 80; i++) {
+      log.put("fill", new Uint8Array(200).fill(i));
+      log.commit();
+    }
+    log.delete("fill");
+    log.commit();
     const firmware = new Firmware(
       { config: { device_id: "xs-web", interval_ms: "1000", health_s: "0", sim_seed: "3", web_password: "p@ss word:1", ssid: "net", password: "wifi-pw", mqtt_user: "u", mqtt_password: "mqtt-pw" }, board, boardFile: "boards/lin.json" },
       {
         clock,
-        store: new MemoryStore(new Map()),
+        store: log,
         defaultDeviceId: "unused",
         createSensor: (spec, _board, cfg) => createSimulatedSensor(spec.driver, cfg.sim_seed, spec.id),
         transport: broker.transport,
         random: () => 0.5,
       },
     );
-    const page = new StatusPage({ firmware, page: bytesBody(encodeUtf8("<p>page</p>")), password: firmware.device.config.web_password, extras: { version: "1.2.3" } });
+    const page = new StatusPage({ firmware, page: bytesBody(encodeUtf8("<p>page</p>")), password: firmware.device.config.web_password, extras: { version: "1.2.3", storeWear: () => log.stats() } });
     firmware.start();
     broker.link.open();
     for (let t = 0; t < 5000; t += 250) {

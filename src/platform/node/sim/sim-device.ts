@@ -168,7 +168,14 @@ export class SimDevice {
     );
     const { device, client } = firmware;
     const statusPage = this.spec.webPage
-      ? new StatusPage({ firmware, page: this.spec.webPage, password: device.config.web_password, extras: { version: FIRMWARE_VERSION }, logger })
+      ? new StatusPage({
+        firmware,
+        page: this.spec.webPage,
+        password: device.config.web_password,
+        // The wear figures come from this boot's store at each request: nothing is copied.
+        extras: { version: FIRMWARE_VERSION, storeWear: () => store.stats() },
+        logger,
+      })
       : undefined;
     boot = { domain, store, client, device, readings, statusPage, connected: false };
     this.current = boot;

@@ -270,7 +270,7 @@ describe("flash log geometry and capacity", () => {
     // Per block: 4096 - 24 (header) - 535 (largest op: 1 + 1 + 15 + 3 + 3 + 512) - 6 (frame header) = 3531.
     const store = m.FlashLogStore.open(new SimNorFlash(16 * 4096, 4096));
     expect(store.stats()).toEqual({
-      blocks: 16, free: 16, used: 0, retired: 0,
+      blocks: 16, free: 16, used: 0, retired: 0, retiredBlocks: [],
       programmedBytes: 0, erases: 0, copiedBytes: 0,
       eraseCounts: new Array(16).fill(0), liveBytes: 0, liveLimit: 13 * 3531,
     });

@@ -3,7 +3,18 @@
 // MUTATE_FOLDER=mqtt|store|sampler|config narrows the run to one folder of src/ and names the reports after it.
 const folder = process.env.MUTATE_FOLDER;
 const folders = folder ? [folder] : ["mqtt", "store", "sampler", "config"];
-const reportName = folder ?? "core";
+// MUTATE_FILES (with MUTATE_FOLDER) narrows the run to some files of the folder, comma separated; a leading "!" leaves
+// a file out ("!flash-log.ts": the rest of src/store). Such a partial run has its own reports and incremental file
+// (store.no-flash-log.json), so it never overwrites or confuses the folder's whole run.
+const files = folder ? (process.env.MUTATE_FILES ?? "").split(",").filter((f) => f !== "") : [];
+const reportName = (folder ?? "core") + (files.length > 0 ? "." + files.map((f) => f.replace(/^!/, "no-").replace(/\.ts$/, "")).join("+") : "");
+const mutate =
+  files.length === 0
+    ? folders.map((f) => `src/${f}/**/*.ts`)
+    : [
+        ...(files.every((f) => f.startsWith("!")) ? [`src/${folder}/**/*.ts`] : []),
+        ...files.map((f) => (f.startsWith("!") ? `!src/${folder}/${f.slice(1)}` : `src/${folder}/${f}`)),
+      ];
 
 /** @type {import("@stryker-mutator/api/core").PartialStrykerOptions} */
 export default {
@@ -20,7 +31,7 @@ export default {
   // Reruns test only the mutants whose code or covering tests changed since the last run of the same folder.
   incremental: true,
   incrementalFile: `reports/mutation/${reportName}.incremental.json`,
-  mutate: folders.map((f) => `src/${f}/**/*.ts`),
+  mutate,
   concurrency: 2,
   timeoutMS: 20_000,
   timeoutFactor: 2.5,

@@ -1,8 +1,9 @@
-// `npm run mutate [-- mqtt store sampler config] [--concurrency N] [--full] [--report]`: StrykerJS over the core, one folder of
+// `npm run mutate [-- mqtt store sampler config] [--concurrency N] [--files a.ts,!b.ts] [--full] [--report]`: StrykerJS over the core, one folder of
 // src/ at a time (a whole-core run does not fit a loaded 2-core machine), then one table of scores per folder and per
 // file from the JSON reports in reports/mutation/. Incremental by default: only mutants whose code or covering tests
 // changed since the folder's last run are tested again; --full forgets that. --report only prints the table from the
-// reports already there.
+// reports already there. --files narrows each folder's run to some of its files ("!" leaves one out); such a partial run
+// has its own reports (reports/mutation/store.no-flash-log.json), see stryker.config.mjs.
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -11,9 +12,12 @@ const FOLDERS = ["mqtt", "store", "sampler", "config"] as const;
 const args = process.argv.slice(2);
 const concurrencyAt = args.indexOf("--concurrency");
 const concurrency = concurrencyAt >= 0 ? args[concurrencyAt + 1] : "2";
+const filesAt = args.indexOf("--files");
+const files = filesAt >= 0 ? args[filesAt + 1] : "";
+const reportSuffix = files === "" ? "" : "." + files.split(",").filter((f) => f !== "").map((f) => f.replace(/^!/, "no-").replace(/\.ts$/, "")).join("+");
 const full = args.includes("--full");
 const reportOnly = args.includes("--report");
-const chosen = args.filter((a, i) => !a.startsWith("--") && (concurrencyAt < 0 || i !== concurrencyAt + 1));
+const chosen = args.filter((a, i) => !a.startsWith("--") && (concurrencyAt < 0 || i !== concurrencyAt + 1) && (filesAt < 0 || i !== filesAt + 1));
 const folders = chosen.length > 0 ? chosen : [...FOLDERS];
 for (const folder of folders) {
   if (!(FOLDERS as readonly string[]).includes(folder)) throw new Error(`unknown folder "${folder}": choose from ${FOLDERS.join(", ")}`);
@@ -39,20 +43,26 @@ const pct = (a: number, b: number) => (b === 0 ? "-" : `${((100 * a) / b).toFixe
 const rows: string[] = [];
 let status = 0;
 for (const folder of folders) {
-  if (full) rmSync(join("reports/mutation", `${folder}.incremental.json`), { force: true });
+  const name = folder + reportSuffix;
+  if (full) rmSync(join("reports/mutation", `${name}.incremental.json`), { force: true });
   const started = Date.now();
-  const run = reportOnly ? { status: 0 } : spawnSync("npx", ["stryker", "run", "--concurrency", concurrency], { stdio: "inherit", env: { ...process.env, MUTATE_FOLDER: folder } });
+  const run = reportOnly ? { status: 0 } : spawnSync("npx", ["stryker", "run", "--concurrency", concurrency], { stdio: "inherit", env: { ...process.env, MUTATE_FOLDER: folder, MUTATE_FILES: files } });
   const minutes = reportOnly ? "-" : ((Date.now() - started) / 60_000).toFixed(1);
-  if (run.status !== 0) status = 1;
-  const file = join("reports/mutation", `${folder}.json`);
+  if (run.status !== 0) {
+    // A failed run (a test failing in the dry run, say) writes no report: the one on disk is an earlier run's.
+    status = 1;
+    rows.push(`| src/${folder}${reportSuffix} | stryker exited ${run.status}: no new report | | | | | ${minutes} min |`);
+    continue;
+  }
+  const file = join("reports/mutation", `${name}.json`);
   if (!existsSync(file)) {
-    rows.push(`| src/${folder} | no report (stryker exited ${run.status}) | | | | ${minutes} min |`);
+    rows.push(`| src/${folder}${reportSuffix} | no report at ${file} | | | | | ${minutes} min |`);
     continue;
   }
   const report = JSON.parse(readFileSync(file, "utf8")) as Report;
   const all = Object.values(report.files).flatMap((f) => f.mutants);
   const s = score(all);
-  rows.push(`| src/${folder} | **${pct(s.detected, s.valid)}** | ${s.detected}/${s.valid} | ${s.survived} | ${s.noCoverage} | ${s.ignored} static, ${s.compile} type errors | ${minutes} min |`);
+  rows.push(`| src/${folder}${reportSuffix} | **${pct(s.detected, s.valid)}** | ${s.detected}/${s.valid} | ${s.survived} | ${s.noCoverage} | ${s.ignored} static, ${s.compile} type errors | ${minutes} min |`);
   for (const [name, { mutants }] of Object.entries(report.files).sort()) {
     const f = score(mutants);
     rows.push(`| &nbsp;&nbsp;${relative(`src/${folder}`, name)} | ${pct(f.detected, f.valid)} | ${f.detected}/${f.valid} | ${f.survived} | ${f.noCoverage} | | |`);

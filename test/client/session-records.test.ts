@@ -120,3 +120,37 @@ describe("session records", () => {
     expect(() => decodeMeta(new Uint8Array([1, 2, 3]))).toThrow(/s\/meta/);
   });
 });
+
+describe("dropping from a full queue", () => {
+  /** Calls of Map.prototype.has while `run` runs: pickVictim asks the message map once per queue entry it visits. */
+  function mapLookups(run: () => void): number {
+    const has = Map.prototype.has;
+    let calls = 0;
+    Map.prototype.has = function (this: Map<unknown, unknown>, key: unknown) {
+      calls++;
+      return has.call(this, key);
+    };
+    try {
+      run();
+    } finally {
+      Map.prototype.has = has;
+    }
+    return calls;
+  }
+
+  it("under oldest-qos0-first, with no QoS 0 message held, takes the oldest without walking the queue", () => {
+    const limits = { maxInflight: 4, queueMaxMessages: 2_000, queueMaxBytes: 1_000_000, dropPolicy: "oldest-qos0-first" as const };
+    const session = new Session(new MemoryStore(), limits);
+    const topic = encodeUtf8("t");
+    for (let i = 0; i < 2_000; i++) session.enqueue("t", topic, Uint8Array.of(1), 1, false);
+    let dropped: OutgoingMessage[] = [];
+    const lookups = mapLookups(() => ({ dropped } = session.enqueue("t", topic, Uint8Array.of(2), 1, false)));
+    expect(dropped.map((m) => m.messageId)).toEqual([session.list()[0].messageId - 1]); // the oldest went
+    expect(lookups).toBeLessThan(50); // the walk visited all 2,000 entries
+
+    // With one QoS 0 message at the far end of the queue, it is still the one dropped (the walk finds it).
+    session.enqueue("t", topic, Uint8Array.of(0), 0, false);
+    const qos0 = session.list().at(-1)!;
+    expect(session.enqueue("t", topic, Uint8Array.of(3), 1, false).dropped).toEqual([qos0]);
+  });
+});

@@ -11,11 +11,10 @@
 // a bug; a backend on raw NOR flash, where unprogrammed bytes read 0xff, would have to treat it as torn.
 import { describe, expect, it } from "vitest";
 import { JournaledStore } from "../../src/store/journaled-store";
-import { MemoryStore } from "../../src/store/memory-store";
 import { PreferenceBackend } from "../../src/store/preference-backend";
 import type { SessionStore } from "../../src/store/session-store";
 import { type CutMode, FakePreference, MemoryBackend, PowerCut, PowerCutBackend } from "./fakes";
-import { contents, runUntilCut, states, steps } from "./workload";
+import { contents, modelStates, runUntilCut, states, steps } from "./workload";
 
 /**
  * Byte offsets to cut a write of `length` bytes at: every one for writes up to 64 bytes (items, small journals); for
@@ -135,34 +134,6 @@ describe("power cuts during a later boot", () => {
     (s) => s.put("n", Uint8Array.of(7, 7, 7)),
   ];
 
-  function modelStates(start: Record<string, number[]>): Array<Record<string, number[]>> {
-    const model = new MemoryStore();
-    for (const [key, value] of Object.entries(start)) model.put(key, Uint8Array.from(value));
-    model.commit();
-    const out = [contents(model)];
-    for (const step of later) {
-      step(model);
-      model.commit();
-      out.push(contents(model));
-    }
-    return out;
-  }
-
-  function runLater(open: () => SessionStore): number {
-    let done = 0;
-    try {
-      const store = open();
-      for (const step of later) {
-        step(store);
-        store.commit();
-        done++;
-      }
-    } catch (error) {
-      if (!(error instanceof PowerCut)) throw error;
-    }
-    return done;
-  }
-
   for (const mode of ["before", "tear", "garbage", "blank", "erase", "cache-drop", "cache-odd"] as CutMode[]) {
     it(`mode "${mode}": a cut at every operation of the second boot, after a cut in the first`, () => {
       const firstProbe = new PowerCutBackend(new MemoryBackend(), mode, Infinity);
@@ -175,13 +146,13 @@ describe("power cuts during a later boot", () => {
         const disk = new MemoryBackend();
         runUntilCut(() => JournaledStore.open(new PowerCutBackend(disk, mode, firstCut)));
         const start = contents(JournaledStore.open(disk.clone()));
-        const expected = modelStates(start);
+        const expected = modelStates(later, start);
         const secondProbe = new PowerCutBackend(disk.clone(), mode, Infinity);
-        expect(runLater(() => JournaledStore.open(secondProbe))).toBe(later.length);
+        expect(runUntilCut(() => JournaledStore.open(secondProbe), later)).toBe(later.length);
         for (let cutAt = 0; cutAt < secondProbe.operations; cutAt++) {
           if (damagesJournal(secondProbe, cutAt)) continue; // the finding above
           const second = disk.clone();
-          const commit = runLater(() => JournaledStore.open(new PowerCutBackend(second, mode, cutAt)));
+          const commit = runUntilCut(() => JournaledStore.open(new PowerCutBackend(second, mode, cutAt)), later);
           const outcome = classify(contents(JournaledStore.open(second)), expected, commit);
           expect(outcome, `${mode}: first cut ${firstCut}, second-boot cut ${cutAt} in its commit ${commit}`).not.toBe("MIX");
           expectUsable(second);

@@ -32,24 +32,29 @@ export const steps: Array<(store: SessionStore) => void> = [
   (s) => s.put("f", small(13)),
 ];
 
-/** states[i] is the content after i commits. */
-export const states: Array<Record<string, number[]>> = (() => {
+/** The content a store holds after each commit of `run`, from `start` (index 0: before the first commit). */
+export function modelStates(run: ReadonlyArray<(store: SessionStore) => void>, start: Record<string, number[]> = {}): Array<Record<string, number[]>> {
   const model = new MemoryStore();
+  for (const [key, value] of Object.entries(start)) model.put(key, Uint8Array.from(value));
+  model.commit();
   const out = [contents(model)];
-  for (const step of steps) {
+  for (const step of run) {
     step(model);
     model.commit();
     out.push(contents(model));
   }
   return out;
-})();
+}
 
-/** Runs every step with a commit on the store `open` gives; returns how many commits returned before a PowerCut. */
-export function runUntilCut(open: () => SessionStore): number {
+/** states[i] is the content after i commits. */
+export const states: Array<Record<string, number[]>> = modelStates(steps);
+
+/** Runs every step of `run` with a commit on the store `open` gives; returns how many commits returned before a PowerCut. */
+export function runUntilCut(open: () => SessionStore, run: ReadonlyArray<(store: SessionStore) => void> = steps): number {
   let done = 0;
   try {
     const store = open();
-    for (const step of steps) {
+    for (const step of run) {
       step(store);
       store.commit();
       done++;

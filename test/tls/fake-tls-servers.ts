@@ -25,11 +25,21 @@ export function tls10ServerHello(): Buffer {
   return Buffer.concat([Buffer.from([0x16, 0x03, 0x01, (handshake.length >> 8) & 0xff, handshake.length & 0xff]), handshake]);
 }
 
-function listen(server: net.Server, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Listens on 127.0.0.1:`port` (0: any free one) and hands back the server's recordings and a close that ends its connections. */
+async function serve(server: net.Server, port: number, received: Buffer[][], sockets: Set<net.Socket>): Promise<FakeTlsServer> {
+  const bound = await new Promise<number>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, "127.0.0.1", () => resolve((server.address() as net.AddressInfo).port));
   });
+  return {
+    port: bound,
+    received,
+    connections: () => received.length,
+    close: () => new Promise((resolve) => {
+      for (const s of sockets) s.destroy();
+      server.close(() => resolve());
+    }),
+  };
 }
 
 /** A raw server that waits for the first bytes (the ClientHello), sends `answer`, and records the rest. */
@@ -54,16 +64,7 @@ export async function startRawAnswerServer(answer: Buffer, port = 0, log?: (line
     });
     socket.on("error", () => undefined);
   });
-  const bound = await listen(server, port);
-  return {
-    port: bound,
-    received,
-    connections: () => received.length,
-    close: () => new Promise((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
-  };
+  return serve(server, port, received, sockets);
 }
 
 /** A TLS server presenting `certChainPem` (leaf first) with `keyPem`; records decrypted application data. */
@@ -83,14 +84,5 @@ export async function startChainServer(certChainPem: string, keyPem: string, por
     socket.on("error", () => undefined);
   });
   server.on("tlsClientError", (error) => log?.(`handshake failed: ${error.message}`));
-  const bound = await listen(server, port);
-  return {
-    port: bound,
-    received,
-    connections: () => received.length,
-    close: () => new Promise((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
-  };
+  return serve(server, port, received, sockets);
 }

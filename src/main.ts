@@ -130,7 +130,17 @@ function main(): void {
       }
     });
   }
-  platform.network.start();
+  // Only the network is retried here: the firmware above is already running, and run()'s retry would build a second
+  // one beside it. The ESP32 Wi-Fi driver throws "out of memory" when it cannot allocate its monitor.
+  const startNetwork = (): void => {
+    try {
+      platform.network.start();
+    } catch (error) {
+      trace(`fatal: the network did not start (${describe(error)}); trying again in ${PLATFORM_RETRY_MS / 1000} s\n`);
+      Timer.set(startNetwork, PLATFORM_RETRY_MS);
+    }
+  };
+  startNetwork();
 }
 
 function run(): void {

@@ -241,6 +241,29 @@ describe("main.ts boot", () => {
     expect(sdk().httpServers).toHaveLength(1);
   });
 
+  it("a Wi-Fi monitor the driver cannot allocate is retried in a minute; the firmware already running is the only one", async () => {
+    const traces = await boot({ device_id: "dev42", ssid: "home", password: "secret123" }, LIN_BOARD, (state) => {
+      state.wifiMonitorError = "out of memory";
+    });
+    const started = () => traces.filter((t) => t.startsWith("device dev42 on ")).length;
+    expect(started()).toBe(1);
+    expect(fatal(traces)).toEqual(["fatal: the network did not start (Error: out of memory); trying again in 60 s\n"]);
+    expect(sdk().wifiMonitors).toEqual([]);
+    // Still failing a minute later: reported again, and still one firmware (a second would sample and publish twice).
+    advance(60_000);
+    expect(fatal(traces)).toHaveLength(2);
+    expect(started()).toBe(1);
+    sdk().wifiMonitorError = undefined;
+    advance(60_000);
+    expect(sdk().wifiMonitors).toHaveLength(1);
+    expect(started()).toBe(1);
+    emitWiFi("connect");
+    emitWiFi("gotIP");
+    expect(traces).toContain("network up\n");
+    expect(sdk().sockets).toHaveLength(1);
+    expect(fatal(traces)).toHaveLength(2);
+  });
+
   it("web_port 0: no status page", async () => {
     const traces = await boot({ device_id: "dev42", web_port: 0 });
     advance(0);

@@ -72,6 +72,8 @@ interface SdkState {
   wifiDisconnects: number;
   /** WiFi.connect throws this (the ESP32 driver's "esp_wifi_connect failed"). */
   wifiConnectError: string | undefined;
+  /** Set: `new WiFi(options, callback)` throws it, as xs6wifi.c's onNotify does when c_calloc fails ("out of memory"). */
+  wifiMonitorError: string | undefined;
   net: Record<string, string | number | undefined>;
   /** Net.get throws for these properties (a platform without them). */
   netThrows: Set<string>;
@@ -100,7 +102,7 @@ const KEY = Symbol.for("xs-mqtt-sensor.moddable-fakes");
 function fresh(): SdkState {
   return {
     now: 0, timers: [], nextTimerId: 1, ticks: 0, timeSets: [], sockets: [], socketConstructorError: undefined,
-    preferences: new Map(), preferenceLog: [], wifiMonitors: [], wifiConnects: [], wifiDisconnects: 0, wifiConnectError: undefined,
+    preferences: new Map(), preferenceLog: [], wifiMonitors: [], wifiConnects: [], wifiDisconnects: 0, wifiConnectError: undefined, wifiMonitorError: undefined,
     net: {}, netThrows: new Set(), sntp: [], sntpConstructorError: undefined, resources: new Map(), modules: new Map(),
     instrumentation: new Map(), config: {}, traces: [],
     // A build with partitions/flashlog-4mb.csv: the log's partition is there, erased, as on a new chip.

@@ -4,9 +4,14 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Firmware } from "../../src/app/firmware";
+import { encode, PacketDecoder } from "../../src/mqtt/codec";
+import { PacketType } from "../../src/mqtt/constants";
+import type { ClientEvents } from "../../src/mqtt/client-api";
 import { MESSAGE_STORE_OVERHEAD } from "../../src/mqtt/session";
+import type { Transport, TransportHandlers } from "../../src/ports";
 import { createSimulatedSensor } from "../../src/sensors/simulated";
 import { JournaledStore } from "../../src/store/journaled-store";
+import type { SessionStore } from "../../src/store/session-store";
 import { DEFAULT_NVS_PARTITION_BYTES, PreferenceBackend, nvsCapacityBytes } from "../../src/store/preference-backend";
 import { FakeClock } from "../support/fake-clock";
 import { NvsSpaceModel } from "../support/nvs-space-model";
@@ -26,29 +31,59 @@ describe("PreferenceBackend.capacityBytes", () => {
   });
 });
 
+/** A link that fails at once, as with the broker out of reach. */
+function unreachable(handlers: TransportHandlers): Transport {
+  queueMicrotask(() => handlers.onClose(new Error("no route to host")));
+  return { write: () => 0, close: () => {} };
+}
+
+/** A broker that accepts everything: CONNACK, SUBACK granting QoS 1, PUBACK for each QoS 1 PUBLISH (counted). */
+function acceptingBroker(handlers: TransportHandlers, onPuback: () => void): Transport {
+  const decoder = new PacketDecoder({ maxPacketSize: 1 << 20 });
+  const answer = (bytes: Uint8Array) => queueMicrotask(() => handlers.onData(bytes));
+  queueMicrotask(() => handlers.onConnect());
+  return {
+    write: (bytes) => {
+      decoder.push(bytes, (packet) => {
+        if (packet.type === PacketType.CONNECT) answer(encode({ type: PacketType.CONNACK, sessionPresent: false, returnCode: 0 }));
+        if (packet.type === PacketType.SUBSCRIBE) answer(encode({ type: PacketType.SUBACK, packetId: packet.packetId, granted: [1] }));
+        if (packet.type === PacketType.PUBLISH && packet.qos === 1) {
+          onPuback();
+          answer(encode({ type: PacketType.PUBACK, packetId: packet.packetId ?? 0 }));
+        }
+      });
+      return bytes.length;
+    },
+    close: () => {},
+  };
+}
+
+/** The firmware sampling every 10 s with no deadband, on `store`, reaching the broker through `transport`. */
+function firmwareOn(store: SessionStore, clock: FakeClock, warnings: string[], transport: (handlers: TransportHandlers) => Transport, health_s: string, events?: ClientEvents): Firmware {
+  return new Firmware(
+    { config: { device_id: "d1", interval_ms: "10000", deadband: "0", heartbeat_s: "0", health_s, presync_max: "0", batch_window_ms: "60000" }, board: EVERY_SAMPLE, boardFile: "boards/lin.json" },
+    {
+      clock,
+      store,
+      defaultDeviceId: "d1",
+      logger: { info: () => {}, warn: (m) => warnings.push(m) },
+      createSensor: (spec, _b, cfg) => createSimulatedSensor(spec.driver, cfg.sim_seed, spec.id),
+      transport,
+      random: () => 0.5,
+      // Telemetry stored inside its queued message, as on NVS before the flash log: the client's queue is what fills the store.
+      telemetryFromRecords: false,
+    },
+    events,
+  );
+}
+
 describe("offline on a 24 KB NVS (the issue: full in 1.25 h, then every timer threw)", () => {
   it("6 h offline, deadband 0, 10 s interval: no write ever fails, the queue stays within its share, drops are counted", () => {
     const prefs = new NvsSpaceModel(DEFAULT_NVS_PARTITION_BYTES);
     const store = JournaledStore.open(new PreferenceBackend(prefs, "mqtt"));
     const clock = new FakeClock();
     const warnings: string[] = [];
-    const firmware = new Firmware(
-      { config: { device_id: "d1", interval_ms: "10000", deadband: "0", heartbeat_s: "0", health_s: "300", presync_max: "0", batch_window_ms: "60000" }, board: EVERY_SAMPLE, boardFile: "boards/lin.json" },
-      {
-        clock,
-        store,
-        defaultDeviceId: "d1",
-        logger: { info: () => {}, warn: (m) => warnings.push(m) },
-        createSensor: (spec, _b, cfg) => createSimulatedSensor(spec.driver, cfg.sim_seed, spec.id),
-        transport: (handlers) => {
-          queueMicrotask(() => handlers.onClose(new Error("no route to host")));
-          return { write: () => 0, close: () => {} };
-        },
-        random: () => 0.5,
-        // Telemetry stored inside its queued message, as on NVS before the flash log: the client's queue is what fills the store.
-        telemetryFromRecords: false,
-      },
-    );
+    const firmware = firmwareOn(store, clock, warnings, unreachable, "300");
     firmware.start();
     for (let t = 0; t < 6 * 3600; t += 10) clock.advance(10_000); // throws if any timer throws
     const stats = firmware.client.queueStats();
@@ -71,62 +106,8 @@ describe("a store write that fails anyway (a capacity that lied, flash worn out)
     let online = false;
     let acked = 0;
     const errors: string[] = [];
-    const firmware = new Firmware(
-      { config: { device_id: "d1", interval_ms: "10000", deadband: "0", heartbeat_s: "0", health_s: "0", presync_max: "0", batch_window_ms: "60000" }, board: EVERY_SAMPLE, boardFile: "boards/lin.json" },
-      {
-        clock,
-        store,
-        defaultDeviceId: "d1",
-        logger: { info: () => {}, warn: (m) => warnings.push(m) },
-        createSensor: (spec, _b, cfg) => createSimulatedSensor(spec.driver, cfg.sim_seed, spec.id),
-        transport: (handlers) => {
-          if (!online) {
-            queueMicrotask(() => handlers.onClose(new Error("no route to host")));
-            return { write: () => 0, close: () => {} };
-          }
-          // A broker that accepts everything: CONNACK, SUBACK, PUBACK (packets parsed just enough).
-          let buffer: number[] = [];
-          queueMicrotask(() => handlers.onConnect());
-          return {
-            write: (bytes) => {
-              buffer = buffer.concat(Array.from(bytes));
-              for (;;) {
-                if (buffer.length < 2) break;
-                let length = 0;
-                let mul = 1;
-                let i = 1;
-                for (; i < 5; i++) {
-                  length += (buffer[i] & 0x7f) * mul;
-                  mul *= 128;
-                  if ((buffer[i] & 0x80) === 0) break;
-                }
-                const total = i + 1 + length;
-                if (buffer.length < total) break;
-                const packet = buffer.slice(0, total);
-                buffer = buffer.slice(total);
-                const type = packet[0] >> 4;
-                const body = packet.slice(i + 1);
-                queueMicrotask(() => {
-                  if (type === 1) handlers.onData(Uint8Array.of(0x20, 2, 0, 0));
-                  if (type === 8) handlers.onData(Uint8Array.of(0x90, 3, body[0], body[1], 1));
-                  if (type === 3 && ((packet[0] >> 1) & 3) === 1) {
-                    const topicLength = (body[0] << 8) | body[1];
-                    acked++;
-                    handlers.onData(Uint8Array.of(0x40, 2, body[2 + topicLength], body[3 + topicLength]));
-                  }
-                });
-              }
-              return bytes.length;
-            },
-            close: () => {},
-          };
-        },
-        random: () => 0.5,
-        // Telemetry stored inside its queued message, as on NVS before the flash log: the client's queue is what fills the store.
-        telemetryFromRecords: false,
-      },
-      { onError: (e) => errors.push(e.message) },
-    );
+    const transport = (handlers: TransportHandlers) => (online ? acceptingBroker(handlers, () => acked++) : unreachable(handlers));
+    const firmware = firmwareOn(store, clock, warnings, transport, "0", { onError: (e) => errors.push(e.message) });
     firmware.start();
     const run = async (ms: number) => {
       for (let t = 0; t < ms; t += 1000) {

@@ -15,6 +15,9 @@ export default defineConfig({
       "test/integration/**",
       "test/sim/**",
       "test/tls/**",
+      // The status page in Chromium and the simulator's --web flags: both run the simulator as a child process.
+      "test/web/browser.test.ts",
+      "test/web/sim-web.test.ts",
       "test/store/file-store-kill.test.ts",
       "test/store/file-lock.test.ts",
       "test/firmware/manifest.test.ts",

@@ -1,9 +1,10 @@
 // Malformed input and unsendable packets: each raises a ProtocolError naming the packet type and the rule broken.
 import { describe, expect, it } from "vitest";
 import { ProtocolError } from "../src/errors";
-import { PacketDecoder, decodeAll, encode } from "../src/mqtt/codec";
+import { PacketDecoder, decodeAll, encode, encodeInto } from "../src/mqtt/codec";
 import { MAX_REMAINING_LENGTH, PacketType } from "../src/mqtt/constants";
 import type { Packet } from "../src/mqtt/packets";
+import { ENCODE_MESSAGES, MALFORMED_MESSAGES } from "./vectors/codec-error-messages";
 import { MALFORMED_VECTORS, type MalformedVector } from "./vectors/codec-vectors";
 import { fromHex } from "./vectors/hex";
 
@@ -29,6 +30,13 @@ const options = (v: MalformedVector) => (v.maxPacketSize === undefined ? undefin
 describe("malformed input is refused with the packet type and the rule", () => {
   it.each(MALFORMED_VECTORS.map((v) => [v.name, v] as const))("%s", (_name, vector) => {
     expectRule(caught(() => decodeAll(fromHex(vector.hex), options(vector))), vector.packetType, vector.rule);
+  });
+
+  it("each says exactly what is wrong (the texts in vectors/codec-error-messages.ts, one per vector)", () => {
+    expect(Object.keys(MALFORMED_MESSAGES).sort()).toEqual(MALFORMED_VECTORS.map((v) => v.name).sort());
+    for (const vector of MALFORMED_VECTORS) {
+      expect(caught(() => decodeAll(fromHex(vector.hex), options(vector))).message, vector.name).toBe(MALFORMED_MESSAGES[vector.name]);
+    }
   });
 
   it.each(MALFORMED_VECTORS.map((v) => [v.name, v] as const))("%s (fed one byte at a time)", (_name, vector) => {
@@ -111,10 +119,51 @@ describe("encode refuses packets it could not send legally", () => {
     ["UNSUBSCRIBE topics missing", { type: PacketType.UNSUBSCRIBE, packetId: 1 } as unknown as Packet, "UNSUBSCRIBE", "[MQTT-3.10.3-2]"],
     ["SUBSCRIBE subscriptions not an array", { type: PacketType.SUBSCRIBE, packetId: 1, subscriptions: { topic: "a", qos: 0 } as unknown as [] }, "SUBSCRIBE", "[MQTT-3.8.3-3]"],
     ["CONNECT client id over 65535 bytes", { type: PacketType.CONNECT, clientId: "é".repeat(40000), cleanSession: true, keepAlive: 0 }, "CONNECT", "[MQTT-1.5.3]"],
+    // Plain JS callers: fields of the wrong type or size get the codec's own message.
+    ["CONNECT username not a string", { type: PacketType.CONNECT, clientId: "c", cleanSession: true, keepAlive: 0, username: 5 as unknown as string }, "CONNECT", undefined],
+    ["CONNECT password neither a string nor bytes", { type: PacketType.CONNECT, clientId: "c", cleanSession: true, keepAlive: 0, username: "u", password: 5 as unknown as string }, "CONNECT", undefined],
+    ["CONNECT will payload over 65535 bytes", { type: PacketType.CONNECT, clientId: "c", cleanSession: true, keepAlive: 0, will: { topic: "w", payload: new Uint8Array(65536), qos: 0, retain: false } }, "CONNECT", undefined],
+    ["CONNECT password bytes over 65535", { type: PacketType.CONNECT, clientId: "c", cleanSession: true, keepAlive: 0, username: "u", password: new Uint8Array(65536) }, "CONNECT", undefined],
+    ["CONNECT keepAlive -1", { type: PacketType.CONNECT, clientId: "c", cleanSession: true, keepAlive: -1 }, "CONNECT", undefined],
+    ["CONNECT keepAlive 1.5", { type: PacketType.CONNECT, clientId: "c", cleanSession: true, keepAlive: 1.5 }, "CONNECT", undefined],
+    ["unknown packet type 99", { type: 99 } as unknown as Packet, "UNKNOWN", undefined],
   ];
 
   it.each(cases)("%s", (_name, packet, packetType, rule) => {
     expectRule(caught(() => encode(packet)), packetType, rule);
+  });
+
+  it("each says exactly what is wrong (the texts in vectors/codec-error-messages.ts, one per case)", () => {
+    expect(Object.keys(ENCODE_MESSAGES).sort()).toEqual(cases.map(([name]) => name).sort());
+    for (const [name, packet] of cases) expect(caught(() => encode(packet)).message, name).toBe(ENCODE_MESSAGES[name]);
+  });
+
+  it("takes each 2-byte length at its largest, 65535 bytes", () => {
+    const connect = (fields: Record<string, unknown>) => ({ type: PacketType.CONNECT, clientId: "c", cleanSession: true, keepAlive: 65535, ...fields }) as Packet;
+    const at = (packet: Packet) => decodeAll(encode(packet), { maxPacketSize: 1 << 20 })[0];
+    expect(at(connect({ clientId: "x".repeat(65535) }))).toMatchObject({ clientId: "x".repeat(65535), keepAlive: 65535 });
+    expect(at(connect({ username: "u", password: new Uint8Array(65535).fill(7) }))).toMatchObject({ password: new Uint8Array(65535).fill(7) });
+    expect(at(connect({ will: { topic: "w", payload: new Uint8Array(65535), qos: 1, retain: true } }))).toMatchObject({ will: { topic: "w", qos: 1, retain: true } });
+    expect(at(connect({ keepAlive: 0 }))).toMatchObject({ keepAlive: 0 });
+  });
+
+  it("encodeInto refuses an offset or target that does not fit, and fills one that fits exactly", () => {
+    const ping: Packet = { type: PacketType.PINGREQ };
+    const refused = (target: Uint8Array, offset: number) => {
+      try {
+        encodeInto(ping, target, offset);
+      } catch (error) {
+        expect(error).toBeInstanceOf(RangeError);
+        return (error as Error).message;
+      }
+      return "accepted";
+    };
+    expect(refused(new Uint8Array(4), -1)).toBe("PINGREQ needs 2 bytes at offset -1, the target has 4");
+    expect(refused(new Uint8Array(4), 0.5)).toBe("PINGREQ needs 2 bytes at offset 0.5, the target has 4");
+    expect(refused(new Uint8Array(4), 3)).toBe("PINGREQ needs 2 bytes at offset 3, the target has 4");
+    const target = new Uint8Array(4);
+    expect(encodeInto(ping, target, 2)).toBe(4);
+    expect(Array.from(target)).toEqual([0, 0, 0xc0, 0]);
   });
 
   it("a packet over the 268435455-byte remaining length limit, checked before allocating", () => {

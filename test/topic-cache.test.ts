@@ -27,10 +27,14 @@ describe("TopicCache", () => {
   it("keeps at most its capacity, dropping the oldest topic first", () => {
     const cache = new TopicCache(2);
     const a = cache.bytes("a");
-    cache.bytes("b");
-    cache.bytes("c"); // evicts "a"
-    expect(cache.bytes("a")).not.toBe(a);
+    const b = cache.bytes("b");
+    expect(cache.bytes("a")).toBe(a); // full, nothing dropped yet
+    const c = cache.bytes("c"); // evicts "a", the oldest in
+    expect(cache.bytes("b")).toBe(b);
+    expect(cache.bytes("c")).toBe(c);
+    expect(cache.bytes("a")).not.toBe(a); // evicts "b"
     expect(Array.from(cache.bytes("a"))).toEqual([0x61]);
+    expect(cache.bytes("c")).toBe(c);
   });
 });
 

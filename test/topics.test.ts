@@ -124,3 +124,31 @@ describe("topic matching", () => {
     );
   });
 });
+
+describe("topic limits with their messages", () => {
+  const message = (run: () => unknown) => {
+    try {
+      run();
+    } catch (error) {
+      return (error as Error).message;
+    }
+    return "accepted";
+  };
+
+  it("takes a name or filter of exactly 65535 bytes and refuses one byte more, naming the packet", () => {
+    expect(validateTopicName("a".repeat(65535))).toBe(65535);
+    expect(validateTopicName("é".repeat(32767) + "a")).toBe(65535);
+    expect(validateTopicFilter("a/".repeat(32767) + "#")).toBe(65535);
+    expect(message(() => validateTopicName("a".repeat(65536)))).toBe("PUBLISH: topic name is longer than 65535 bytes [MQTT-4.7.3-3]");
+    expect(message(() => validateTopicName("é".repeat(32768), "CONNECT"))).toBe("CONNECT: topic name is longer than 65535 bytes [MQTT-4.7.3-3]");
+    expect(message(() => validateTopicFilter("+/".repeat(32768)))).toBe("SUBSCRIBE: topic filter is longer than 65535 bytes [MQTT-4.7.3-3]");
+  });
+
+  it("refuses an empty name or filter, or one with U+0000", () => {
+    expect(message(() => validateTopicName(""))).toBe("PUBLISH: topic name must be at least one character long [MQTT-4.7.3-1]");
+    expect(message(() => validateTopicFilter(""))).toBe("SUBSCRIBE: topic filter must be at least one character long [MQTT-4.7.3-1]");
+    expect(message(() => validateTopicFilter("", "UNSUBSCRIBE"))).toBe("UNSUBSCRIBE: topic filter must be at least one character long [MQTT-4.7.3-1]");
+    expect(message(() => validateTopicName("a\u0000"))).toBe("PUBLISH: topic name must not contain U+0000 [MQTT-4.7.3-2]");
+    expect(message(() => validateTopicFilter("a/\u0000"))).toBe("SUBSCRIBE: topic filter must not contain U+0000 [MQTT-4.7.3-2]");
+  });
+});

@@ -70,7 +70,7 @@ export function topicMatches(filter: string, topic: string): boolean {
     const fEnd = indexOrEnd(filter, f);
     const level = filter.slice(f, fEnd);
     if (level === "#") return true;
-    if (t > topic.length) return false;
+    // Here t <= topic.length: the checks at the end of the loop return before a level past the topic's end.
     const tEnd = indexOrEnd(topic, t);
     if (level !== "+" && level !== topic.slice(t, tEnd)) return false;
     f = fEnd + 1;

@@ -52,7 +52,10 @@ describe("encoding", () => {
   });
 
   it("counts a lone surrogate as 3 bytes, and refuses to send or write one, naming the field and index", () => {
-    for (const [text, index] of [["\ud800", 0], ["a\udbff", 1], ["ab\udc00", 2], ["\udfff", 0], ["\ud800a", 0], ["x\ud800\ud800\udc00", 1], ["\udc00\ud800", 0]] as const) {
+    for (const [text, index] of [["\ud800", 0], ["a\udbff", 1], ["ab\udc00", 2], ["\udfff", 0], ["\ud800a", 0], ["x\ud800\ud800\udc00", 1], ["\udc00\ud800", 0],
+      // A surrogate next to a character that is not its partner: a low one after a 3-byte character or after another
+      // low one, a high one before a 2- or 3-byte character or before one above the surrogate block.
+      ["\u0800\udc00", 1], ["\udc00\udc00", 0], ["\ud800\u0800", 0], ["\ud800é", 0], ["\ud800\ue000", 0]] as const) {
       expect(utf8Length(text), JSON.stringify(text)).toBe(oracle.encode(text).length);
       const sent = refusal(() => checkedUtf8Length(text, "PUBLISH", "topic"));
       expect(sent.message).toBe(`PUBLISH: topic contains a lone surrogate at index ${index} [MQTT-1.5.3-1]`);

@@ -106,10 +106,10 @@ export function decodeUtf8(source: Uint8Array, start = 0, end = source.length, p
       // ASCII fast path: take the whole run at once.
       let j = i;
       while (j < end && source[j] < 0x80 && source[j] !== 0) j++;
+      // The run stops at a NUL (which may be its first byte) or at a byte of 0x80 and above.
       if (j < end && source[j] === 0) {
         throw new ProtocolError(packetType, `${what} contains U+0000`, "[MQTT-1.5.3-2]");
       }
-      if (j === i) throw new ProtocolError(packetType, `${what} contains U+0000`, "[MQTT-1.5.3-2]");
       // Short slices: on ESP32 every apply() argument takes a stack slot, and nodemcu has about 512.
       while (i < j) {
         const stop = Math.min(j, i + 64);

@@ -150,5 +150,9 @@ describe("topic limits with their messages", () => {
     expect(message(() => validateTopicFilter("", "UNSUBSCRIBE"))).toBe("UNSUBSCRIBE: topic filter must be at least one character long [MQTT-4.7.3-1]");
     expect(message(() => validateTopicName("a\u0000"))).toBe("PUBLISH: topic name must not contain U+0000 [MQTT-4.7.3-2]");
     expect(message(() => validateTopicFilter("a/\u0000"))).toBe("SUBSCRIBE: topic filter must not contain U+0000 [MQTT-4.7.3-2]");
+    // A plain JS caller's filter that is not a string at all gets the codec's error, not a TypeError.
+    for (const filter of [undefined, 5, null]) {
+      expect(message(() => validateTopicFilter(filter as unknown as string))).toBe("SUBSCRIBE: topic filter must be at least one character long [MQTT-4.7.3-1]");
+    }
   });
 });

@@ -26,14 +26,15 @@ const board: Board = {
 };
 
 describe("discoveryMessages", () => {
-  const messages = discoveryMessages(board, "desk", deviceTopics("xsms", "desk"), "ha");
+  // Built inside each test, not while the file is collected: a mutation run switches a mutant on per test.
+  const build = () => discoveryMessages(board, "desk", deviceTopics("xsms", "desk"), "ha");
 
   it("names one config topic per channel under the discovery prefix", () => {
-    expect(messages.map((m) => m.topic)).toEqual(["ha/sensor/desk_ax/config", "ha/sensor/desk_t/config"]);
+    expect(build().map((m) => m.topic)).toEqual(["ha/sensor/desk_ax/config", "ha/sensor/desk_t/config"]);
   });
 
   it("writes the whole config of a channel without a device class", () => {
-    expect(JSON.parse(messages[0].payload)).toEqual({
+    expect(JSON.parse(build()[0].payload)).toEqual({
       name: "ax",
       unique_id: "desk_ax",
       state_topic: "xsms/desk/telemetry",
@@ -51,7 +52,7 @@ describe("discoveryMessages", () => {
   });
 
   it("adds the driver's device class where the field has one", () => {
-    const config = JSON.parse(messages[1].payload) as Record<string, unknown>;
+    const config = JSON.parse(build()[1].payload) as Record<string, unknown>;
     expect(config.device_class).toBe("temperature");
     expect(config.name).toBe("Chip temperature");
   });

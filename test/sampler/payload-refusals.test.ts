@@ -48,6 +48,11 @@ describe("decodeTelemetry refusals", () => {
     expect(refusal(json({ ...good, c: { t: [1, "215", 2] } }))).toBe('telemetry payload: "c.t[1]" must be an integer');
     expect(refusal(json({ ...good, v: 2 }))).toBe('telemetry payload: "ds" must be an array of 1 seq steps (version 2)');
     expect(refusal(json({ ...good, v: 2, ds: [1, 1] }))).toBe('telemetry payload: "ds" must be an array of 1 seq steps (version 2)');
+    // Each whole-number field is named in its refusal.
+    expect(refusal(json({ ...good, b: -1 }))).toBe('telemetry payload: "b" must not be negative (times are monotonic)');
+    expect(refusal(json({ ...good, u: 1.5 }))).toBe('telemetry payload: "u" must be an integer, got 1.5');
+    expect(refusal(json({ ...good, w: "x" }))).toBe('telemetry payload: "w" must be an integer, got "x"');
+    expect(refusal(json({ ...good, v: 2, ds: [0.5] }))).toBe('telemetry payload: "ds[0]" must be an integer, got 0.5');
   });
 
   it("version 1 numbers its readings consecutively from s, no further", () => {

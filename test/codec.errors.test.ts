@@ -7,16 +7,9 @@ import type { Packet } from "../src/mqtt/packets";
 import { ENCODE_MESSAGES, MALFORMED_MESSAGES } from "./vectors/codec-error-messages";
 import { MALFORMED_VECTORS, type MalformedVector } from "./vectors/codec-vectors";
 import { fromHex } from "./vectors/hex";
+import { thrown } from "./support/thrown";
 
-function caught(run: () => unknown): ProtocolError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ProtocolError) return error;
-    throw new Error(`expected a ProtocolError, got ${String(error)}`);
-  }
-  throw new Error("expected a ProtocolError, nothing was thrown");
-}
+const caught = (run: () => unknown): ProtocolError => thrown(ProtocolError, run);
 
 function expectRule(error: ProtocolError, packetType: string, rule: string | undefined): void {
   expect(error.packetType).toBe(packetType);
@@ -149,15 +142,7 @@ describe("encode refuses packets it could not send legally", () => {
 
   it("encodeInto refuses an offset or target that does not fit, and fills one that fits exactly", () => {
     const ping: Packet = { type: PacketType.PINGREQ };
-    const refused = (target: Uint8Array, offset: number) => {
-      try {
-        encodeInto(ping, target, offset);
-      } catch (error) {
-        expect(error).toBeInstanceOf(RangeError);
-        return (error as Error).message;
-      }
-      return "accepted";
-    };
+    const refused = (target: Uint8Array, offset: number) => thrown(RangeError, () => encodeInto(ping, target, offset)).message;
     expect(refused(new Uint8Array(4), -1)).toBe("PINGREQ needs 2 bytes at offset -1, the target has 4");
     expect(refused(new Uint8Array(4), 0.5)).toBe("PINGREQ needs 2 bytes at offset 0.5, the target has 4");
     expect(refused(new Uint8Array(4), 3)).toBe("PINGREQ needs 2 bytes at offset 3, the target has 4");

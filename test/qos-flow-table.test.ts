@@ -3,6 +3,7 @@
 // testing"); the client tests import the module once, so the table itself went unchecked.
 import { describe, expect, it, vi } from "vitest";
 import { PacketType } from "../src/mqtt/constants";
+import { thrown } from "./support/thrown";
 
 async function fresh() {
   vi.resetModules();
@@ -22,15 +23,10 @@ describe("the outgoing QoS 1/2 flow", () => {
 
   it("names the state in the refusal of an illegal acknowledgement", async () => {
     const { applyAck, OutState, OUT_STATE_NAMES } = await fresh();
+    const { ProtocolError } = await import("../src/errors");
     expect(OUT_STATE_NAMES).toEqual(["queued", "awaiting PUBACK", "awaiting PUBREC", "awaiting PUBCOMP"]);
-    const refusal = (state: number, ack: 4 | 5 | 7) => {
-      try {
-        applyAck(state as 0, ack, 9);
-      } catch (error) {
-        return (error as Error).message;
-      }
-      return "accepted";
-    };
+    // The error class too comes from the fresh import: the table's module and its ProtocolError load together.
+    const refusal = (state: number, ack: 4 | 5 | 7) => thrown(ProtocolError, () => applyAck(state as 0, ack, 9)).message;
     expect(refusal(OutState.Queued, PacketType.PUBACK)).toBe("PUBACK: packet id 9 is queued; PUBACK is not a legal answer there [MQTT-4.3]");
     expect(refusal(OutState.AwaitPuback, PacketType.PUBREC)).toBe("PUBREC: packet id 9 is awaiting PUBACK; PUBREC is not a legal answer there [MQTT-4.3]");
     expect(refusal(OutState.AwaitPubrec, PacketType.PUBCOMP)).toBe("PUBCOMP: packet id 9 is awaiting PUBREC; PUBCOMP is not a legal answer there [MQTT-4.3]");

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { ProtocolError } from "../src/errors";
 import { topicMatches, validateTopicFilter, validateTopicName } from "../src/mqtt/topics";
 import { topicFilter, topicName } from "./support/codec-arbitraries";
+import { thrown } from "./support/thrown";
 
 function ruleOf(run: () => void): string | undefined {
   try {
@@ -126,14 +127,7 @@ describe("topic matching", () => {
 });
 
 describe("topic limits with their messages", () => {
-  const message = (run: () => unknown) => {
-    try {
-      run();
-    } catch (error) {
-      return (error as Error).message;
-    }
-    return "accepted";
-  };
+  const message = (run: () => unknown) => thrown(ProtocolError, run).message;
 
   it("takes a name or filter of exactly 65535 bytes and refuses one byte more, naming the packet", () => {
     expect(validateTopicName("a".repeat(65535))).toBe(65535);

@@ -5,6 +5,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ProtocolError } from "../src/errors";
 import { checkedUtf8Length, decodeUtf8, encodeUtf8, utf8Length, writeUtf8 } from "../src/mqtt/utf8";
+import { thrown } from "./support/thrown";
 
 const oracle = new TextEncoder();
 const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -12,16 +13,7 @@ const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
 /** One character at each edge of the 1-, 2-, 3- and 4-byte forms and around the surrogate block. */
 const EDGES = ["\u0001", "\u007f", "\u0080", "\u07ff", "\u0800", "\ud7ff", "\ue000", "\uffff", "\u{10000}", "\u{10ffff}", "\ud800\udc00", "\udbff\udfff"];
 
-function refusal(run: () => unknown): ProtocolError {
-  let caught: unknown;
-  try {
-    run();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(ProtocolError);
-  return caught as ProtocolError;
-}
+const refusal = (run: () => unknown): ProtocolError => thrown(ProtocolError, run);
 
 describe("encoding", () => {
   it("agrees with TextEncoder at every edge, alone and after an ASCII prefix", () => {

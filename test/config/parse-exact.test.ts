@@ -3,6 +3,7 @@
 // the defaults against README's table. Fragments (test/config/parse.test.ts) let a changed bound or message through.
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { ConfigErrors } from "../../src/config/parse";
+import { thrown } from "../support/thrown";
 
 /**
  * The config modules, imported afresh for every test: their tables (the defaults, CHECKS with its bounds, patterns
@@ -81,16 +82,10 @@ const TEXTS: Record<string, [number, boolean, string]> = {
 
 /** The one error parseConfig throws for `raw`, with its single message. */
 function only(raw: Record<string, unknown>): string {
-  let caught: unknown;
-  try {
-    m.parseConfig(raw);
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(m.ConfigErrors);
-  const errors = (caught as ConfigErrors).errors;
+  const caught: ConfigErrors = thrown(m.ConfigErrors, () => m.parseConfig(raw));
+  const errors = caught.errors;
   expect(errors).toHaveLength(1);
-  expect((caught as ConfigErrors).message).toBe(`1 bad config key:\n  ${errors[0].message}`);
+  expect(caught.message).toBe(`1 bad config key:\n  ${errors[0].message}`);
   return errors[0].message;
 }
 
@@ -287,15 +282,8 @@ describe("keys that depend on others", () => {
 
 describe("ConfigErrors", () => {
   it("counts, names and lists every bad key", () => {
-    let caught: unknown;
-    try {
-      m.parseConfig({ mqtt_qos: "3", sntp: "" });
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(m.ConfigErrors);
-    expect(caught).toBeInstanceOf(m.ConfigError);
-    const errors = caught as ConfigErrors;
+    const errors: ConfigErrors = thrown(m.ConfigErrors, () => m.parseConfig({ mqtt_qos: "3", sntp: "" }));
+    expect(errors).toBeInstanceOf(m.ConfigError);
     expect(errors.name).toBe("ConfigErrors");
     expect(errors.key).toBe("mqtt_qos");
     expect(errors.message).toBe('2 bad config keys:\n  config "mqtt_qos": expected an integer from 0 to 2, got 3\n  config "sntp": must not be empty');

@@ -2,20 +2,15 @@
 // message checks missing: a decoder that let these through, or said something else, passed every test).
 import { describe, expect, it } from "vitest";
 import { PayloadError, decodeTelemetry, encodeTelemetry } from "../../src/sampler/payload";
+import { thrown } from "../support/thrown";
 
 const json = (value: unknown) => Uint8Array.from(JSON.stringify(value), (c) => c.charCodeAt(0));
 const good = { v: 1, n: "env", b: 3, s: 120, u: 5000, dt: [10], c: { t: [1, 215, 2] } };
 
 function refusal(payload: Uint8Array): string {
-  let caught: unknown;
-  try {
-    decodeTelemetry(payload);
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(PayloadError);
-  expect((caught as PayloadError).name).toBe("PayloadError");
-  return (caught as PayloadError).message;
+  const caught = thrown(PayloadError, () => decodeTelemetry(payload));
+  expect(caught.name).toBe("PayloadError");
+  return caught.message;
 }
 
 describe("decodeTelemetry refusals", () => {

@@ -6,6 +6,7 @@ import { crc32 } from "../../src/store/crc32";
 import type { StorageError } from "../../src/errors";
 import type { FlashLogStore } from "../../src/store/flash-log";
 import { SimNorFlash } from "./nor-flash";
+import { thrown } from "../support/thrown";
 
 /**
  * The flash log and its errors, imported afresh for every test: its key dictionary, names and patterns are
@@ -210,14 +211,8 @@ describe("flash log boot: frames whose CRC passes but whose body no encoder writ
     const deleted = withFrame(FINAL, [0x42, ...ascii("good")]);
     expect(deleted.list("")).toEqual([]);
     // A PART 0 alone is a copy of a value's first part: boot then misses part 1 and says so.
-    let caught: unknown;
-    try {
-      withFrame(FINAL, [0x31, ...ascii("big"), 0, 0x90, 0x04, ...new Array<number>(512).fill(3)]);
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(m.StorageError);
-    expect((caught as StorageError).message).toBe('value has lost part 1 of 2: flash is damaged; erase the store (key "big")');
+    const lostPart: StorageError = thrown(m.StorageError, () => withFrame(FINAL, [0x31, ...ascii("big"), 0, 0x90, 0x04, ...new Array<number>(512).fill(3)]));
+    expect(lostPart.message).toBe('value has lost part 1 of 2: flash is damaged; erase the store (key "big")');
   });
 
   it("drops the ops of a MORE frame that no FINAL frame closes", () => {
@@ -234,22 +229,10 @@ describe("flash log boot: frames whose CRC passes but whose body no encoder writ
 describe("flash log geometry and capacity", () => {
   function geometryError(byteLength: number, blockSize: number): string {
     const flash = { blockSize, byteLength, read: () => new Uint8Array(0), write: () => {}, erase: () => {} };
-    let caught: unknown;
-    try {
-      m.FlashLogStore.open(flash);
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(m.StorageError);
-    expect((caught as StorageError).key).toBe(m.LOG_NAME);
-    let erased: unknown;
-    try {
-      m.eraseFlashLog(flash);
-    } catch (error) {
-      erased = error;
-    }
-    expect((erased as Error).message).toBe((caught as Error).message);
-    return (caught as StorageError).message;
+    const caught: StorageError = thrown(m.StorageError, () => m.FlashLogStore.open(flash));
+    expect(caught.key).toBe(m.LOG_NAME);
+    expect(thrown(Error, () => m.eraseFlashLog(flash)).message).toBe(caught.message);
+    return caught.message;
   }
 
   it("takes blocks of 1 to 16 KB, a whole number of them, at least four", () => {
@@ -288,14 +271,7 @@ describe("flash log geometry and capacity", () => {
     store.put("a", new Uint8Array(452));
     store.commit();
     store.put("b", new Uint8Array(1));
-    let caught: unknown;
-    try {
-      store.commit();
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(m.StoreFullError);
-    expect((caught as Error).message).toBe("flash log full: 456 bytes live, a commit of 4 bytes would pass the limit of 459; delete older entries first");
+    expect(thrown(m.StoreFullError, () => store.commit()).message).toBe("flash log full: 456 bytes live, a commit of 4 bytes would pass the limit of 459; delete older entries first");
     store.delete("b");
     store.put("a", new Uint8Array(453)); // replaces itself: 457 live after, within the limit
     store.commit();

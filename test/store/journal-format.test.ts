@@ -17,6 +17,7 @@ import {
   type StoreBackend,
 } from "../../src/store/journaled-store";
 import { MemoryBackend } from "./fakes";
+import { thrown } from "../support/thrown";
 
 const ascii = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
 const le32 = (n: number) => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24];
@@ -32,16 +33,7 @@ function sealed(body: number[], size = 16 + body.length): Uint8Array {
   return bytes;
 }
 
-function storageError(run: () => unknown): StorageError {
-  let caught: unknown;
-  try {
-    run();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(StorageError);
-  return caught as StorageError;
-}
+const storageError = (run: () => unknown): StorageError => thrown(StorageError, run);
 
 const UNDECODABLE = "commit journal passes its CRC but does not decode; erase the store";
 

@@ -17,6 +17,7 @@ import {
   type PreferenceApi,
 } from "../../src/store/preference-backend";
 import { FakePreference } from "./fakes";
+import { thrown } from "../support/thrown";
 
 const sized = (length: number): Uint8Array => Uint8Array.from({ length }, (_, i) => (i * 7 + 3) & 0xff);
 const bytesAt = (prefs: FakePreference, domain: string, key: string): number[] => Array.from(new Uint8Array(prefs.get(domain, key) as ArrayBuffer));
@@ -40,14 +41,7 @@ function recorded(): { prefs: FakePreference; sets: string[]; deletes: string[] 
 }
 
 function rangeError(run: () => unknown): string {
-  let caught: unknown;
-  try {
-    run();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(RangeError);
-  return (caught as RangeError).message;
+  return thrown(RangeError, run).message;
 }
 
 describe("PreferenceBackend arguments", () => {
@@ -154,14 +148,7 @@ describe("PreferenceBackend chunks", () => {
     backend.write("ok", sized(1 + 99 * 3)); // chunks 0..99: "twelve-chars.99" is 15 characters
     expect(Array.from(backend.read("ok") as Uint8Array)).toEqual(Array.from(sized(298)));
     sets.length = 0;
-    let caught: unknown;
-    try {
-      backend.write("big", sized(1 + 100 * 3));
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(StorageError);
-    expect((caught as StorageError).message).toContain("value needs more than 100 chunks of 3 bytes; keep values smaller");
+    expect(thrown(StorageError, () => backend.write("big", sized(1 + 100 * 3))).message).toContain("value needs more than 100 chunks of 3 bytes; keep values smaller");
     expect(sets).toEqual([]);
     // Shrinking and removing the 100-chunk value touches only the chunks it has.
     backend.write("ok", sized(1));
@@ -186,15 +173,9 @@ describe("PreferenceBackend chunks", () => {
     const back = backend.read("k") as Uint8Array;
     expect(back.length).toBe(most);
     expect(back.every((b, i) => b === value[i])).toBe(true);
-    let caught: unknown;
-    try {
-      backend.write("k", sized(most + 1));
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(StorageError);
-    expect((caught as StorageError).message).toContain(`value of ${most + 1} bytes is too large for preferences`);
-    expect((caught as StorageError).key).toBe("k");
+    const tooLarge = thrown(StorageError, () => backend.write("k", sized(most + 1)));
+    expect(tooLarge.message).toContain(`value of ${most + 1} bytes is too large for preferences`);
+    expect(tooLarge.key).toBe("k");
   });
 
   it("reads a value missing a later chunk as short (the item CRC catches it), and a head under two bytes as empty", () => {
@@ -226,15 +207,9 @@ describe("PreferenceBackend chunks", () => {
     const prefs = new FakePreference();
     const backend = new PreferenceBackend(prefs, "d");
     prefs.set("d", "k", 42);
-    let caught: unknown;
-    try {
-      backend.read("k");
-    } catch (error) {
-      caught = error;
-    }
-    expect(caught).toBeInstanceOf(StorageError);
-    expect((caught as StorageError).message).toContain("preference d/k is a number, not bytes; erase the store");
-    expect((caught as StorageError).key).toBe("k");
+    const notBytes = thrown(StorageError, () => backend.read("k"));
+    expect(notBytes.message).toContain("preference d/k is a number, not bytes; erase the store");
+    expect(notBytes.key).toBe("k");
   });
 });
 

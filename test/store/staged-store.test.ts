@@ -6,16 +6,10 @@ import { StorageError, StoreFullError } from "../../src/errors";
 import { MemoryStore } from "../../src/store/memory-store";
 import { checkKey, StagedStore, type StagedOp } from "../../src/store/staged-store";
 import { MAX_KEY_LENGTH } from "../../src/store/session-store";
+import { thrown } from "../support/thrown";
 
 function rangeMessage(key: unknown): string {
-  let caught: unknown;
-  try {
-    checkKey(key as string);
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(RangeError);
-  return (caught as RangeError).message;
+  return thrown(RangeError, () => checkKey(key as string)).message;
 }
 
 /** A store whose persist() records the ops it is given and fails when told to. */

@@ -1,8 +1,8 @@
-// `npm run mutate [-- mqtt store sampler config] [--concurrency N] [--files a.ts,!b.ts] [--full] [--report]`: StrykerJS over the core, one folder of
+// `npm run mutate [-- mqtt store sampler config] [--concurrency N] [--files a.ts,!b.ts] [--full] [--report] [--survivors]`: StrykerJS over the core, one folder of
 // src/ at a time (a whole-core run does not fit a loaded 2-core machine), then one table of scores per folder and per
 // file from the JSON reports in reports/mutation/. Incremental by default: only mutants whose code or covering tests
 // changed since the folder's last run are tested again; --full forgets that. --report only prints the table from the
-// reports already there. --files narrows each folder's run to some of its files ("!" leaves one out); such a partial run
+// reports already there; --survivors also lists each surviving or uncovered mutant with its line. --files narrows each folder's run to some of its files ("!" leaves one out); such a partial run
 // has its own reports (reports/mutation/store.no-flash-log.json), see stryker.config.mjs.
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
@@ -17,6 +17,7 @@ const files = filesAt >= 0 ? args[filesAt + 1] : "";
 const reportSuffix = files === "" ? "" : "." + files.split(",").filter((f) => f !== "").map((f) => f.replace(/^!/, "no-").replace(/\.ts$/, "")).join("+");
 const full = args.includes("--full");
 const reportOnly = args.includes("--report");
+const listSurvivors = args.includes("--survivors");
 const chosen = args.filter((a, i) => !a.startsWith("--") && (concurrencyAt < 0 || i !== concurrencyAt + 1) && (filesAt < 0 || i !== filesAt + 1));
 const folders = chosen.length > 0 ? chosen : [...FOLDERS];
 for (const folder of folders) {
@@ -25,9 +26,27 @@ for (const folder of folders) {
 
 interface MutantResult {
   status: string;
+  mutatorName: string;
+  replacement?: string;
+  location: { start: { line: number; column: number } };
 }
 interface Report {
-  files: Record<string, { mutants: MutantResult[] }>;
+  files: Record<string, { source: string; mutants: MutantResult[] }>;
+}
+
+/** One line per mutant that no test caught, with the source line it changes, for deciding killable or equivalent. */
+function survivorLines(report: Report): string[] {
+  const out: string[] = [];
+  for (const [name, { source, mutants }] of Object.entries(report.files).sort()) {
+    const lines = source.split("\n");
+    const left = mutants.filter((m) => m.status === "Survived" || m.status === "NoCoverage").sort((a, b) => a.location.start.line - b.location.start.line);
+    for (const m of left) {
+      const at = `${name}:${m.location.start.line}:${m.location.start.column}`;
+      const replacement = (m.replacement ?? "").replace(/\s+/g, " ").slice(0, 60);
+      out.push(`${at} ${m.status} ${m.mutatorName} -> ${replacement}\n    ${(lines[m.location.start.line - 1] ?? "").trim()}`);
+    }
+  }
+  return out;
 }
 
 /** Stryker's score: killed + timeout over everything that could be detected (compile errors and ignored left out). */
@@ -41,6 +60,7 @@ function score(mutants: MutantResult[]): { detected: number; survived: number; n
 
 const pct = (a: number, b: number) => (b === 0 ? "-" : `${((100 * a) / b).toFixed(1)}%`);
 const rows: string[] = [];
+const survivors: string[] = [];
 let status = 0;
 for (const folder of folders) {
   const name = folder + reportSuffix;
@@ -60,6 +80,7 @@ for (const folder of folders) {
     continue;
   }
   const report = JSON.parse(readFileSync(file, "utf8")) as Report;
+  if (listSurvivors) survivors.push(...survivorLines(report));
   const all = Object.values(report.files).flatMap((f) => f.mutants);
   const s = score(all);
   rows.push(`| src/${folder}${reportSuffix} | **${pct(s.detected, s.valid)}** | ${s.detected}/${s.valid} | ${s.survived} | ${s.noCoverage} | ${s.ignored} static, ${s.compile} type errors | ${minutes} min |`);
@@ -70,4 +91,5 @@ for (const folder of folders) {
 }
 console.log("\n| Folder / file | Score | Killed / valid | Survived | No coverage | Left out | Time |\n|---|---|---|---|---|---|---|");
 for (const row of rows) console.log(row);
+if (survivors.length > 0) console.log(`\nSurvived or not covered (${survivors.length}):\n${survivors.join("\n")}`);
 process.exit(status);

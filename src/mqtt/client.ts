@@ -350,7 +350,7 @@ export class MqttClient implements Publisher {
   }
 
   /** Closes the current link and, unless ending or stopped, schedules the next attempt. */
-  private dropLink(reason: string, error?: Error, retryInMs?: number): void {
+  private dropLink(reason: string, error: Error, retryInMs?: number): void {
     const link = this.link;
     if (!link) return;
     this.link = undefined;
@@ -368,8 +368,7 @@ export class MqttClient implements Publisher {
     let delay = retryInMs;
     if (delay === undefined && error instanceof TransportError && error.permanent) delay = this.fatalDelay();
     if (delay === undefined) delay = this.backoff.next();
-    if (error) this.lastProblem = { message: `${reason}: ${error.message}`, permanent: isPermanent(error) };
-    else if (!this.lastProblem) this.lastProblem = { message: reason, permanent: false };
+    this.lastProblem = { message: `${reason}: ${error.message}`, permanent: isPermanent(error) };
     this.currentState = "waiting";
     this.reconnectAt = now + delay;
     this.armTimer();
@@ -650,13 +649,11 @@ export class MqttClient implements Publisher {
   }
 
   /** Commits the session; a store that fails (full, I/O) never throws out of a turn (see onStoreFailure). */
-  private commitSession(): boolean {
+  private commitSession(): void {
     try {
       this.session.commit();
-      return true;
     } catch (error) {
       this.onStoreFailure(error instanceof Error ? error : new Error(String(error)));
-      return false;
     }
   }
 
@@ -688,7 +685,6 @@ export class MqttClient implements Publisher {
       if (!this.session.has(messageId)) this.reportDropped(messageId, "store-full");
     }
     const victims = this.session.evictForRoom(Math.floor(this.session.storeFootprint * 0.75));
-    for (const victim of victims) this.reportDropped(victim.messageId, "store-full", victim);
     // The store held less than its capacity said (worn or shared flash, a capacity that lied): learn it, so the queue
     // stays below what just failed instead of filling up to it again.
     this.sessionLimits.storeBudgetBytes = Math.min(this.sessionLimits.storeBudgetBytes ?? Infinity, this.session.storeFootprint);
@@ -703,6 +699,9 @@ export class MqttClient implements Publisher {
         // tried again at the next commit
       }
     }
+    // Only once their deletes are durable (or staged on a store that could not be brought back): a session rebuilt
+    // after a second failure still holds them, and they will be delivered, so they were never dropped.
+    for (const victim of victims) if (!this.session.has(victim.messageId)) this.reportDropped(victim.messageId, "store-full", victim);
     if (this.link) this.dropLink("store write failed", report);
   }
 

@@ -146,7 +146,7 @@ describe("small records", () => {
     expect(ok([])).toEqual([]);
     const refusal = `stored subscriptions are not [filter, QoS] pairs (key "s/subs")`;
     const bad: unknown[] = [
-      { a: 1 }, ["a", 0], [["a"]], [["a", 0, 1]], [[1, 0]], [["", 0]], [[longest + "a", 0]], [["a", 3]], [["a", "1"]], [["a", -1]],
+      { a: 1 }, ["a", 0], [["a"]], [["a", 0, 1]], [[1, 0]], [[["a"], 0]], [["", 0]], [[longest + "a", 0]], [["a", 3]], [["a", "1"]], [["a", -1]],
       [["a", 0], ["b", 3]],
     ];
     for (const value of bad) expect(thrown(StorageError, () => ok(value)).message, JSON.stringify(value).slice(0, 40)).toBe(refusal);

@@ -328,6 +328,22 @@ describe("sending order", () => {
     expect(sendAll(session).map((m) => m.messageId)).toEqual(Array.from({ length: 10 }, (_, i) => 151 + i));
   });
 
+  it("the sent part of the queue is trimmed once it is over 32 entries and over half the array (RAM on the board)", () => {
+    // White-box on purpose: every sent entry kept in the array holds its message (and payload) alive, which no
+    // result shows; at 1,024 untrimmed entries that was more than an ESP32 board's XS heap (see advanceHead).
+    const { session } = sessionOn();
+    const internals = session as unknown as { queue: unknown[]; head: number };
+    for (let i = 0; i < 100; i++) queue(session, 0);
+    const shapes: Array<[number, number]> = [];
+    for (let m = session.nextToSend(); m; m = session.nextToSend()) {
+      session.send(m, free);
+      if (internals.head === 0) shapes.push([internals.queue.length, 100 - session.depth]);
+    }
+    // Trimmed at head 51 of 100 (49 left), then at head 33 of 49 (16 left); the last 16 stay below the threshold.
+    expect(shapes).toEqual([[49, 51], [16, 84]]);
+    expect([internals.queue.length, internals.head]).toEqual([16, 16]);
+  });
+
   it("message ids for unstored QoS 0 messages count up from the session's counter", () => {
     const { session } = sessionOn();
     const first = session.allocateMessageId();

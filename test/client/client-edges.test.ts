@@ -1,9 +1,10 @@
 // Client behaviour the mutation run of client.ts (68.6%) found unpinned: the refusal texts, counters, the per-turn
 // byte budget, which timer fires for what, packets before CONNACK, subscription bookkeeping across reconnects, and
 // the store-failure path's reports. Each test states what a user or the broker would see.
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ConnectionRefusedError, ProtocolError, StoreFullError, TransportError } from "../../src/errors";
 import { encode } from "../../src/mqtt/codec";
+import { MqttClient } from "../../src/mqtt/client";
 import { PacketType as P } from "../../src/mqtt/constants";
 import type { Packet } from "../../src/mqtt/packets";
 import { MemoryStore } from "../../src/store/memory-store";
@@ -22,16 +23,26 @@ describe("CONNACK refusals", () => {
     [4, "broker refused the username or password (return code 4): fix mqtt_user / mqtt_password", false],
     [5, "broker says this client is not authorized (return code 5): check the broker's ACL for this client id", false],
   ];
-  it.each(cases)("return code %i: its text, and a fatal wait unless the broker may heal by itself", (code, text, retryable) => {
-    const { client, broker, seen } = makeClient({ fatalRetryMs: 300_000, backoffCapMs: 60_000 });
+  it.each(cases)("return code %i: its text, and a fatal wait unless the broker may heal by itself", async (code, text, retryable) => {
+    // The texts are a module-level table: a client from a fresh import of its module, so a mutation test sees a change.
+    vi.resetModules();
+    const { MqttClient } = await import("../../src/mqtt/client");
+    const broker = new ScriptedBroker();
+    const errors: Error[] = [];
+    const delays: Array<number | undefined> = [];
+    const client = new MqttClient(
+      { clientId: "dev-1", fatalRetryMs: 300_000, backoffCapMs: 60_000 },
+      { transport: broker.transport, clock: new FakeClock(1000), store: new MemoryStore(), random: () => 0.5 },
+      { onError: (e) => errors.push(e), onDisconnect: (d) => delays.push(d.willReconnectInMs) },
+    );
     client.start();
     broker.link.open();
+    broker.link.expect({ type: P.CONNECT, cleanSession: false }); // the default session is persistent
     broker.link.send({ type: P.CONNACK, sessionPresent: false, returnCode: code });
-    const error = seen.errors[0] as ConnectionRefusedError;
-    expect(error).toBeInstanceOf(ConnectionRefusedError);
-    expect([error.returnCode, error.message, error.retryable]).toEqual([code, text, retryable]);
+    const error = errors[0] as ConnectionRefusedError;
+    expect([error.name, error.returnCode, error.message, error.retryable]).toEqual(["ConnectionRefusedError", code, text, retryable]);
     // random 0.5: the fatal wait is 300 s x 1.0; the slow backoff 60 s x 0.75.
-    expect(seen.disconnects[0].willReconnectInMs).toBe(retryable ? 45_000 : 300_000);
+    expect(delays).toEqual([retryable ? 45_000 : 300_000]);
     expect(client.problem()).toEqual({ message: `connection refused: ${text}`, permanent: !retryable, retryAt: 1000 + (retryable ? 45_000 : 300_000) });
   });
 });
@@ -365,8 +376,8 @@ describe("timers", () => {
 
 describe("ending", () => {
   it("end() waits for the last ack through keepalive turns, then sends DISCONNECT; calling it twice keeps the first deadline", () => {
-    // A PINGREQ at 5 s whose answer may take a minute: the end deadline (30 s) comes first.
-    const { client, broker, clock } = makeClient({ keepAliveSeconds: 5, pingTimeoutMs: 60_000, endTimeoutMs: 30_000 });
+    // A PINGREQ at 5 s whose answer, like the PUBACK, may take a minute: the end deadline (30 s) comes first.
+    const { client, broker, clock } = makeClient({ keepAliveSeconds: 5, pingTimeoutMs: 60_000, ackTimeoutMs: 60_000, endTimeoutMs: 30_000 });
     client.start();
     handshake(broker);
     client.publish("t", "x", { qos: 1 });
@@ -480,5 +491,121 @@ describe("a store that fills", () => {
     const sent = broker.link.drain().filter((p) => p.type === P.PUBLISH) as Array<{ packetId: number }>;
     for (const p of sent) broker.link.send({ type: P.PUBACK, packetId: p.packetId });
     expect(seen.delivered.map((d) => d.messageId)).toEqual([1, 2, 3, 4]);
+  });
+});
+
+describe("warnings in the log", () => {
+  function logged(events: { onError?: (e: Error) => void; onDelivered?: () => void } = {}) {
+    const warnings: string[] = [];
+    const broker = new ScriptedBroker();
+    const clock = new FakeClock(1000);
+    const client = new MqttClient(
+      { clientId: "dev-1", endTimeoutMs: 5_000 },
+      { transport: broker.transport, clock, store: new MemoryStore(), random: () => 0.5, logger: { info: () => {}, warn: (m) => warnings.push(m) } },
+      events,
+    );
+    client.start();
+    handshake(broker);
+    broker.link.drain();
+    return { client, broker, clock, warnings };
+  }
+
+  it("a PUBLISH no subscription matches, with its topic cut to 64 characters", () => {
+    const { broker, warnings } = logged();
+    broker.link.send(publish("x/" + "y".repeat(100), "z", 1, 3));
+    expect(warnings).toEqual([`PUBLISH to "x/${"y".repeat(62)}" matches no subscription; acknowledged and ignored`]);
+    broker.link.expect({ type: P.PUBACK, packetId: 3 });
+  });
+
+  it("end() running out of time, with what stays stored", () => {
+    const { client, clock, warnings } = logged();
+    client.publish("t", "x", { qos: 1 });
+    client.end();
+    clock.advance(5_000);
+    expect(warnings).toEqual(["end(): 1 message(s) not acknowledged within 5000 ms; they stay stored"]);
+  });
+
+  it("an event handler that throws, and an onError that throws while reporting it", () => {
+    const quiet = logged({ onDelivered: () => { throw new Error("handler bug"); } });
+    quiet.client.publish("t", "x");
+    expect(quiet.warnings).toEqual(["event handler threw: handler bug"]);
+    const loud = logged({ onDelivered: () => { throw new Error("handler bug"); }, onError: () => { throw new Error("reporter bug"); } });
+    loud.client.publish("t", "x");
+    expect(loud.warnings).toEqual(["onError handler threw while reporting: handler bug"]);
+  });
+});
+
+describe("the send loop", () => {
+  it("a batch ends when the 16 KiB budget is spent exactly", () => {
+    const { client, broker } = makeClient();
+    // 1015 bytes of payload + 1 of topic + 8 of header estimate = 1024: sixteen fill the budget to 0.
+    for (let i = 0; i < 20; i++) client.publish("t", "x".repeat(1015));
+    client.start();
+    broker.link.open();
+    broker.link.send({ type: P.CONNACK, sessionPresent: false, returnCode: 0 });
+    expect(broker.link.rawWrites.slice(1).map((w) => decodeAll(w).length)).toEqual([16, 4]);
+  });
+
+  it("a QoS 1 message it sends is timed for its ack like one sent at once", () => {
+    const { client, broker, clock, seen } = makeClient({ ackTimeoutMs: 10_000, keepAliveSeconds: 0 });
+    client.publish("t", "x", { qos: 1 });
+    client.start();
+    handshake(broker);
+    clock.advance(10_000);
+    expect(seen.disconnects.map((d) => [d.reason, d.error?.message])).toEqual([["ack timeout", "no acknowledgement for packet id 1 within 10000 ms"]]);
+  });
+
+  it("sent at once on a live link: counted, not retained unless asked", () => {
+    const { client, broker } = makeClient();
+    client.start();
+    handshake(broker);
+    client.publish("t", "x", { qos: 1 });
+    expect(broker.link.expect({ type: P.PUBLISH })).toMatchObject({ retain: false, qos: 1 });
+    expect(client.counters).toMatchObject({ queued: 1, sent: 1 });
+  });
+
+  it("QoS 0 on an idle live link writes nothing to the store", () => {
+    class CountingStore extends MemoryStore {
+      puts = 0;
+      override putOwned(key: string, value: Uint8Array): void {
+        this.puts++; // put() comes through here too
+        super.putOwned(key, value);
+      }
+    }
+    const store = new CountingStore();
+    const { client, broker } = makeClient({}, { store });
+    client.start();
+    handshake(broker);
+    client.publish("t", "x");
+    expect(store.puts).toBe(0);
+    expect(broker.link.expect({ type: P.PUBLISH })).toMatchObject({ qos: 0 });
+  });
+});
+
+describe("idle links and old links", () => {
+  it("keepalive 0 and nothing in flight: no timer once the connect timeout's has fired", () => {
+    const { client, broker, clock } = makeClient({ keepAliveSeconds: 0, connectTimeoutMs: 10_000 });
+    client.start();
+    handshake(broker);
+    clock.advance(10_000); // the attempt's timer, left armed (an earlier timer is never moved), fires and arms none
+    expect(clock.pending).toBe(0);
+    expect(client.state).toBe("connected");
+  });
+
+  it("callbacks of a link the client has left are ignored", () => {
+    const { client, broker, clock, seen } = makeClient();
+    client.start();
+    const old = broker.link as unknown as { handlers: { onConnect(): void; onData(b: Uint8Array): void; onWritable(): void; onClose(e?: Error): void } };
+    broker.link.cut();
+    clock.advance(seen.disconnects[0].willReconnectInMs ?? 0);
+    handshake(broker);
+    old.handlers.onConnect();
+    old.handlers.onData(encode({ type: P.CONNACK, sessionPresent: false, returnCode: 0 }));
+    old.handlers.onWritable();
+    old.handlers.onClose(new Error("late"));
+    expect(client.state).toBe("connected");
+    expect(seen.errors).toEqual([]);
+    expect(seen.disconnects).toHaveLength(1);
+    expect(broker.links[0].written.map((p) => p.type)).toEqual([]);
   });
 });

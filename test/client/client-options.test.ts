@@ -2,7 +2,7 @@
 // firmware's config parser checks these first, so the mutation run of client.ts found no test reaching the client's
 // checks directly; a library user (or a config parser with a gap) meets them here.
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../src/errors";
+import { ConfigError, ProtocolError } from "../../src/errors";
 import { MqttClient } from "../../src/mqtt/client";
 import type { ClientOptions } from "../../src/mqtt/client-api";
 import { PacketType as P } from "../../src/mqtt/constants";
@@ -57,10 +57,27 @@ describe("client options", () => {
     expect(refusal({ backoffBaseMs: 500, backoffCapMs: 499 })).toBe('config "backoffCapMs": must be at least backoffBaseMs');
   });
 
-  it("the session is persistent unless asked otherwise", () => {
-    const { client, broker } = makeClient();
+  it("drop and refusal policies are one of their names", () => {
+    expect(refusal({ dropPolicy: "newest" as "oldest" })).toBe('config "dropPolicy": must be "oldest-qos0-first", "oldest" or "reject-new", got "newest"');
+    expect(refusal({ refusedPolicy: "give-up" as "retry-slowly" })).toBe('config "refusedPolicy": must be "wait-on-fatal" or "retry-slowly", got "give-up"');
+    for (const dropPolicy of ["oldest-qos0-first", "oldest", "reject-new"] as const) expect(() => build({ dropPolicy })).not.toThrow();
+    for (const refusedPolicy of ["wait-on-fatal", "retry-slowly"] as const) expect(() => build({ refusedPolicy })).not.toThrow();
+  });
+
+  it("an option left undefined takes its default", () => {
+    const { client, broker } = makeClient({ keepAliveSeconds: undefined, cleanSession: undefined });
     client.start();
     broker.link.open();
     broker.link.expect({ type: P.CONNECT, cleanSession: false, keepAlive: 60 });
+  });
+
+  it("the will's topic is checked as CONNECT's, and the will is not retained unless asked", () => {
+    expect(thrown(ProtocolError, () => build({ will: { topic: "status/#", payload: "offline" } })).message).toBe(
+      'CONNECT: topic name "status/#" must not contain wildcards [MQTT-3.3.2-2]',
+    );
+    const { client, broker } = makeClient({ will: { topic: "status", payload: "offline" } });
+    client.start();
+    broker.link.open();
+    broker.link.expect({ type: P.CONNECT, will: { topic: "status", qos: 0, retain: false } });
   });
 });

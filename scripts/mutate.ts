@@ -1,9 +1,10 @@
-// `npm run mutate [-- mqtt store sampler config] [--concurrency N] [--files a.ts,!b.ts] [--full] [--report] [--survivors]`: StrykerJS over the core, one folder of
-// src/ at a time (a whole-core run does not fit a loaded 2-core machine), then one table of scores per folder and per
-// file from the JSON reports in reports/mutation/. Incremental by default: only mutants whose code or covering tests
-// changed since the folder's last run are tested again; --full forgets that. --report only prints the table from the
-// reports already there; --survivors also lists each surviving or uncovered mutant with its line. --files narrows each folder's run to some of its files ("!" leaves one out); such a partial run
-// has its own reports (reports/mutation/store.no-flash-log.json), see stryker.config.mjs.
+// `npm run mutate [-- mqtt store sampler config] [--concurrency N] [--files a.ts,!b.ts] [--full] [--report] [--survivors]`:
+// StrykerJS over the core, one folder of src/ at a time (a whole-core run does not fit a loaded 2-core machine), then
+// one table of scores per folder and per file from the JSON reports in reports/mutation/. Incremental by default: only
+// mutants whose code or covering tests changed since the folder's last run are tested again; --full forgets that.
+// --report only prints the table from the reports already there; --survivors also lists each surviving or uncovered
+// mutant with its source line. --files narrows each folder's run to some of its files ("!" leaves one out); such a
+// partial run has its own reports (reports/mutation/store.no-flash-log.json), see stryker.config.mjs.
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";

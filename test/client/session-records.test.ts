@@ -10,6 +10,7 @@ import { PacketType } from "../../src/mqtt/constants";
 import { ID_RESERVE, Session } from "../../src/mqtt/session";
 import { MemoryStore } from "../../src/store/memory-store";
 import { encodeUtf8 } from "../../src/mqtt/utf8";
+import { mapLookups } from "../support/map-lookups";
 
 const message = (id: number, qos: 0 | 1 | 2, state: OutState = OutState.Queued, packetId = 0): OutgoingMessage => ({
   messageId: id, topic: "t/ü", topicBytes: encodeUtf8("t/ü"), payload: new Uint8Array([1, 2, 3]), qos, retain: id % 2 === 0, state, packetId,
@@ -122,22 +123,6 @@ describe("session records", () => {
 });
 
 describe("dropping from a full queue", () => {
-  /** Calls of Map.prototype.has while `run` runs: pickVictim asks the message map once per queue entry it visits. */
-  function mapLookups(run: () => void): number {
-    const has = Map.prototype.has;
-    let calls = 0;
-    Map.prototype.has = function (this: Map<unknown, unknown>, key: unknown) {
-      calls++;
-      return has.call(this, key);
-    };
-    try {
-      run();
-    } finally {
-      Map.prototype.has = has;
-    }
-    return calls;
-  }
-
   it("under oldest-qos0-first, with no QoS 0 message held, takes the oldest without walking the queue", () => {
     const limits = { maxInflight: 4, queueMaxMessages: 2_000, queueMaxBytes: 1_000_000, dropPolicy: "oldest-qos0-first" as const };
     const session = new Session(new MemoryStore(), limits);

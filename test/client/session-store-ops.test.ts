@@ -10,6 +10,7 @@ import { OutState } from "../../src/mqtt/qos-flow";
 import { MAX_INCOMING_QOS2, MESSAGE_STORE_OVERHEAD, Session, type SessionLimits } from "../../src/mqtt/session";
 import { decodeMeta, encodeIds, encodeMessage, encodeMeta, messageKey, type OutgoingMessage } from "../../src/mqtt/session-records";
 import { encodeUtf8 } from "../../src/mqtt/utf8";
+import { mapLookups } from "../support/map-lookups";
 import { MemoryStore } from "../../src/store/memory-store";
 import type { SessionStore } from "../../src/store/session-store";
 import { thrown } from "../support/thrown";
@@ -353,22 +354,6 @@ describe("sending order", () => {
 });
 
 describe("dropping under oldest-qos0-first stays cheap once no QoS 0 message is held", () => {
-  /** Calls of Map.prototype.has while `run` runs: the policy's walk asks the message map once per entry it visits. */
-  function mapLookups(run: () => void): number {
-    const has = Map.prototype.has;
-    let calls = 0;
-    Map.prototype.has = function (this: Map<unknown, unknown>, key: unknown) {
-      calls++;
-      return has.call(this, key);
-    };
-    try {
-      run();
-    } finally {
-      Map.prototype.has = has;
-    }
-    return calls;
-  }
-
   it("after a QoS 0 message was sent, and after a QoS 1 message was dropped", () => {
     const { session } = sessionOn({ dropPolicy: "oldest-qos0-first", queueMaxMessages: 500 });
     queue(session, 0);

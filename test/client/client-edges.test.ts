@@ -48,7 +48,7 @@ describe("CONNACK refusals", () => {
 });
 
 describe("what the link's end says", () => {
-  it("a peer closing without an error, and a transport error that is not permanent, back off; a permanent one waits", () => {
+  it("a peer closing without an error is \"connection closed by peer\", and backs off", () => {
     const { client, broker, seen } = makeClient({ fatalRetryMs: 300_000 });
     client.start();
     broker.link.open();
@@ -375,7 +375,7 @@ describe("timers", () => {
 });
 
 describe("ending", () => {
-  it("end() waits for the last ack through keepalive turns, then sends DISCONNECT; calling it twice keeps the first deadline", () => {
+  it("end() outlasts keepalive turns and ends at its deadline; calling it twice keeps the first deadline", () => {
     // A PINGREQ at 5 s whose answer, like the PUBACK, may take a minute: the end deadline (30 s) comes first.
     const { client, broker, clock } = makeClient({ keepAliveSeconds: 5, pingTimeoutMs: 60_000, ackTimeoutMs: 60_000, endTimeoutMs: 30_000 });
     client.start();

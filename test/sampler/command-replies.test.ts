@@ -79,6 +79,7 @@ describe("the payload", () => {
     expect((await run("health", '{"id":[[1]]}')).reply.error).toBe("payload nests deeper than 2 levels");
     // Closing brackets count down: three arrays side by side stay at depth 2.
     expect((await run("health", '{"a":[1],"b":[2],"id":[3]}')).reply.error).toBe('"id" must be a string or a number');
+    expect((await run("health", '{"a":{},"b":{},"id":{}}')).reply.error).toBe('"id" must be a string or a number');
     expect((await run("health", '{"id":"[[[{{{"}')).reply).toEqual({ cmd: "health", ok: true, id: "[[[{{{" });
     expect((await run("health", '{"id":"\\"[[["}')).reply).toEqual({ cmd: "health", ok: true, id: '"[[[' });
   });

@@ -123,6 +123,8 @@ describe("pending readings", () => {
     expect(decode([1])).toBe(refusal("version 1"));
     expect(decode([2, ...bytes.slice(1)])).toBe(refusal("version 2"));
     expect(decode([1, 9, 0x65])).toBe(refusal("sensor id"));
+    expect(decode([1, 1, 0x65])).toBe(refusal("truncated")); // the id ends the record: the id is whole, the rest missing
+    expect(decode([1, 0])).toBe(refusal("truncated"));
     expect(decodeRecord(key, Uint8Array.from([1, 0, 0, 0, 0]))).toEqual({ seq: 5, sensor: "", boot: 0, uptimeMs: 0, scaled: [] });
     expect(decode([1, 0, 0, 0])).toBe(refusal("truncated"));
     expect(decode([1, 0, 0])).toBe(refusal("truncated"));

@@ -52,7 +52,7 @@ describe("what the link's end says", () => {
     const { client, broker, seen } = makeClient({ fatalRetryMs: 300_000 });
     client.start();
     broker.link.open();
-    (broker.link as unknown as { handlers: { onClose(error?: Error): void } }).handlers.onClose();
+    broker.link.closeByPeer();
     expect(seen.disconnects[0]).toMatchObject({ reason: "connection closed", willReconnectInMs: 500 });
     expect(seen.disconnects[0].error?.message).toBe("connection closed by peer");
     expect(client.problem()).toEqual({ message: "connection closed: connection closed by peer", permanent: false, retryAt: 1500 });
@@ -596,17 +596,17 @@ describe("idle links and old links", () => {
   it("callbacks of a link the client has left are ignored", () => {
     const { client, broker, clock, seen } = makeClient();
     client.start();
-    const old = broker.link as unknown as { handlers: { onConnect(): void; onData(b: Uint8Array): void; onWritable(): void; onClose(e?: Error): void } };
-    broker.link.cut();
+    const old = broker.link;
+    old.cut();
     clock.advance(seen.disconnects[0].willReconnectInMs ?? 0);
     handshake(broker);
-    old.handlers.onConnect();
-    old.handlers.onData(encode({ type: P.CONNACK, sessionPresent: false, returnCode: 0 }));
-    old.handlers.onWritable();
-    old.handlers.onClose(new Error("late"));
+    old.open();
+    old.send({ type: P.CONNACK, sessionPresent: false, returnCode: 0 });
+    old.writable();
+    old.cut(new Error("late"));
     expect(client.state).toBe("connected");
     expect(seen.errors).toEqual([]);
     expect(seen.disconnects).toHaveLength(1);
-    expect(broker.links[0].written.map((p) => p.type)).toEqual([]);
+    expect(old.written.map((p) => p.type)).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@
 // mutation test only sees change in a module loaded after it switched the mutant on.
 import { describe, expect, it, vi } from "vitest";
 import { MemoryStore } from "../../src/store/memory-store";
+import { thrown } from "../support/thrown";
 
 async function persist() {
   vi.resetModules();
@@ -13,13 +14,10 @@ async function persist() {
 const storeWith = (entries: Array<[string, Uint8Array | string]>) =>
   new MemoryStore(new Map(entries.map(([k, v]) => [k, typeof v === "string" ? new TextEncoder().encode(v) : v])));
 
+/** The thrown error as "Name: message": a fresh import's error classes are not the ones this file could import. */
 function thrownMessage(run: () => unknown): string {
-  try {
-    run();
-  } catch (error) {
-    return `${(error as Error).name}: ${(error as Error).message}`;
-  }
-  throw new Error("did not throw");
+  const error = thrown(Error, run);
+  return `${error.name}: ${error.message}`;
 }
 
 describe("counters", () => {

@@ -52,6 +52,12 @@ export class ScriptedLink implements Transport {
     this.handlers.onClose(error);
   }
 
+  /** The peer closes the link cleanly: the transport reports the close without an error. */
+  closeByPeer(): void {
+    this.closed = true;
+    this.handlers.onClose();
+  }
+
   writable(): void {
     this.handlers.onWritable();
   }

@@ -52,9 +52,15 @@ export class FakeClock implements Clock {
       }
       if (!next) break;
       this.timers = this.timers.filter((timer) => timer !== next);
-      this.current = next.due;
+      // Never backwards: after a stall() a timer fires late, at the time it is now.
+      this.current = Math.max(this.current, next.due);
       next.callback();
     }
-    this.current = target;
+    this.current = Math.max(this.current, target);
+  }
+
+  /** Moves time forward without firing anything, as a callback that blocks the loop does (a slow synchronous read). */
+  stall(ms: number): void {
+    this.current += ms;
   }
 }

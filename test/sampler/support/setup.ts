@@ -35,6 +35,7 @@ export interface Rig {
   board: Board;
   wall: { value: number | undefined };
   warnings: string[];
+  infos: string[];
 }
 
 export interface RigOptions {
@@ -50,6 +51,8 @@ export interface RigOptions {
   /** Makes the publisher queue telemetry durably in the sampler's store (tagged), as the real client does. */
   durablePublisher?: string;
   pendingMax?: number;
+  /** The firmware's QoS 1 mode: telemetry published with stored: false, records deleted on delivered()/droppedByQueue(). */
+  telemetryFromRecords?: boolean;
 }
 
 export const TOPICS = deviceTopics("xsms", "dev1");
@@ -65,12 +68,17 @@ export function makeRig(options: RigOptions = {}): Rig {
   for (const s of board.sensors) sensors[s.id] = options.sensors?.[s.id] ?? createSimulatedSensor(s.driver, config.sim_seed, s.id);
   const wall = { value: options.wall };
   const warnings: string[] = [];
+  const infos: string[] = [];
   const sampler = new Sampler(
-    { clock, store, publisher, wallClock: () => wall.value, logger: { info: () => {}, warn: (m) => warnings.push(m) } },
-    { config, board, topics: TOPICS, sensors, ...(options.pendingMax !== undefined ? { pendingMax: options.pendingMax } : {}) },
+    { clock, store, publisher, wallClock: () => wall.value, logger: { info: (m) => infos.push(m), warn: (m) => warnings.push(m) } },
+    {
+      config, board, topics: TOPICS, sensors,
+      ...(options.pendingMax !== undefined ? { pendingMax: options.pendingMax } : {}),
+      ...(options.telemetryFromRecords !== undefined ? { telemetryFromRecords: options.telemetryFromRecords } : {}),
+    },
   );
   if (options.online !== false) sampler.setOnline(true);
-  return { clock, store, flash, publisher, sampler, config, board, wall, warnings };
+  return { clock, store, flash, publisher, sampler, config, board, wall, warnings, infos };
 }
 
 /** Every reading published on the telemetry topic, decoded. */

@@ -187,11 +187,11 @@ export class Sampler {
     for (const spec of options.board.sensors) {
       const sensor = options.sensors[spec.id];
       if (!sensor) throw new Error(`no sensor instance for board sensor "${spec.id}"`);
-      const stored = this.settings.interval?.[spec.id];
       this.states.push({
         spec,
         sensor,
-        intervalMs: stored !== undefined && stored >= 100 ? stored : options.config.interval_ms,
+        // readSettings() keeps only whole intervals of 100 ms to a day: a stored one is good to use.
+        intervalMs: this.settings.interval?.[spec.id] ?? options.config.interval_ms,
         timer: undefined,
         nextDue: 0,
         readGeneration: 0,

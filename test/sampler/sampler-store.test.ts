@@ -384,6 +384,22 @@ describe("batches and the pending limit", () => {
     expect(readings(rig).map((r) => [r.uptimeMs, r.values.t])).toEqual([[0, 20], [1000, 21], [3000, 22]]);
   });
 
+  it("after a refused batch goes out whole, the reading left over still goes when its window ends", () => {
+    const sensor = new ScriptedSensor(() => env(22));
+    sensor.queue.push(() => env(20), () => env(21));
+    const rig = makeRig({ sensors: { env: sensor }, config: { ...EVERY, deadband: "0.5", batch_max: 2, batch_window_ms: 5000 } });
+    rig.sampler.setDeadband("100%", "h");
+    rig.sampler.setDeadband("100%", "p");
+    rig.publisher.refuseWith = new QueueFullError("queue full");
+    rig.sampler.start();
+    rig.clock.advance(1000); // 20 at 0 opens the window (ends at 5000); 20 and 21 refused as a batch
+    rig.publisher.refuseWith = undefined;
+    rig.clock.advance(1000); // 22 at 2000: the batch of two goes, 22 is left with the window still running
+    expect(readings(rig).map((r) => r.values.t)).toEqual([20, 21]);
+    rig.clock.advance(3000);
+    expect(readings(rig).map((r) => [r.uptimeMs, r.values.t])).toEqual([[0, 20], [1000, 21], [2000, 22]]);
+  });
+
   it("past the limit the oldest reading of any sensor goes, named in the warning", () => {
     const sht = new ScriptedSensor(() => ({ thermometer: { temperature: 20 }, hygrometer: { humidity: 40 } }));
     const baro = new ScriptedSensor(() => ({ barometer: { pressure: 100_000 } }));

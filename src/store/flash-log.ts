@@ -302,7 +302,7 @@ export class FlashLogStore extends StagedStore {
       while (end < ops.length && bodyLength + ops[end].bytes.length <= maxBody) bodyLength += ops[end++].bytes.length;
       const kind = copy ? KIND_COPY : end === ops.length ? KIND_FINAL : KIND_MORE;
       this.makeRoom(FRAME_HEADER_BYTES + bodyLength);
-      // The head may have moved (and reclaim run) inside makeRoom: the room is there now.
+      // The head may have moved (and reclaim run) inside makeRoom: the room is there now, in whichever block is head.
       const at = this.order[this.order.length - 1] * this.blockSize + this.headOffset;
       const frame = new Uint8Array(FRAME_HEADER_BYTES + bodyLength);
       const lengthWord = bodyLength | (kind << 14);
@@ -332,10 +332,15 @@ export class FlashLogStore extends StagedStore {
     return locations;
   }
 
-  /** Makes the head take `bytes` more: moves to a new block when it cannot. */
+  /**
+   * Makes the head take `bytes` more: moves to a new block when it cannot. A move reclaims, and the copies it makes go
+   * to the new head first, so that head may be left without the room either: then move again.
+   */
   private makeRoom(bytes: number): void {
-    if (this.order.length > 0 && !this.headSealed && this.headOffset + bytes <= this.blockSize) return;
-    this.moveHead();
+    for (let moves = 0; this.order.length === 0 || this.headSealed || this.headOffset + bytes > this.blockSize; moves++) {
+      if (moves > this.blockCount) throw new StorageError(`flash log: no block has room for a frame of ${bytes} bytes`);
+      this.moveHead();
+    }
   }
 
   /** Formats a free block as the new head; then, outside reclaim, reclaims the oldest blocks until the reserve is free. */

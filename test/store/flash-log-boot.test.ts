@@ -1,0 +1,176 @@
+// The flash log's boot scan and bookkeeping at their edges: what a reopen counts (live bytes, erases), blocks whose
+// header is not the log's, a head left clean or torn, the live limit to the byte, and a commit that never programs.
+// Written for the mutants of flash-log.ts that survived its first mutation run (docs/reliability.md).
+import { describe, expect, it } from "vitest";
+import { StorageError, StoreFullError } from "../../src/errors";
+import type { NorFlash } from "../../src/ports";
+import { crc32 } from "../../src/store/crc32";
+import { FlashLogStore, HEADER_BYTES } from "../../src/store/flash-log";
+import { SimNorFlash } from "./nor-flash";
+import { thrown } from "../support/thrown";
+
+const BLOCK = 1024;
+const filled = (length: number, seed: number) => Uint8Array.from({ length }, (_, i) => (i * 7 + seed) & 0xff);
+
+function commitAll(store: FlashLogStore, values: Record<string, Uint8Array>): void {
+  for (const [key, value] of Object.entries(values)) store.put(key, value);
+  store.commit();
+}
+
+/** Block 0's header with one field changed and, unless `keepCrc`, its CRC made right again: a header the log never wrote. */
+function forgedHeader(flash: SimNorFlash, change: (bytes: Uint8Array) => void, keepCrc = false): Uint8Array {
+  const bytes = flash.read(0, HEADER_BYTES);
+  change(bytes);
+  if (!keepCrc) new DataView(bytes.buffer).setUint32(20, crc32(bytes, 0, 20), true);
+  return bytes;
+}
+
+/** A SimNorFlash that notes every program crossing the end of its block (the log catches what write() throws). */
+class BlockBoundFlash extends SimNorFlash {
+  readonly crossings: string[] = [];
+  override write(offset: number, bytes: Uint8Array): void {
+    const blockEnd = (Math.floor(offset / this.blockSize) + 1) * this.blockSize;
+    if (offset + bytes.length > blockEnd) this.crossings.push(`${bytes.length} bytes at ${offset}, block end ${blockEnd}`);
+    super.write(offset, bytes);
+  }
+}
+
+describe("flash log: reclaim's copies filling the new head", () => {
+  it("a frame never crosses its block's end, even when the copies leave the new head without room for it", () => {
+    // Found by the test below: a 700-byte value copied forward filled most of the new head, and the commit's frame
+    // was then programmed past the block's end, into the next block (the log then failed to open: "flash is damaged").
+    const flash = new BlockBoundFlash(10 * BLOCK, BLOCK);
+    const store = FlashLogStore.open(flash);
+    commitAll(store, { small: filled(100, 1), large: filled(700, 2) });
+    for (let i = 0; i < 60; i++) commitAll(store, { churn: filled(300, i) });
+    expect(flash.crossings).toEqual([]);
+    const reopened = FlashLogStore.open(flash);
+    expect([reopened.get("small"), reopened.get("large"), reopened.get("churn")]).toEqual([filled(100, 1), filled(700, 2), filled(300, 59)]);
+  });
+});
+
+describe("flash log: what a reopen counts", () => {
+  it("live bytes and erase counts are the same after a reopen, and values kept across it survive the log wrapping", () => {
+    const flash = new SimNorFlash(10 * BLOCK, BLOCK);
+    const kept = { small: filled(100, 1), large: filled(700, 2) };
+    const store = FlashLogStore.open(flash);
+    commitAll(store, kept);
+    const before = store.stats();
+    const reopened = FlashLogStore.open(flash);
+    expect(reopened.stats().liveBytes).toBe(before.liveBytes);
+    for (let i = 0; i < 60; i++) commitAll(reopened, { churn: filled(300, i) });
+    expect(reopened.stats().erases).toBeGreaterThan(10); // wrapped: the blocks kept ones were in reclaimed too
+    const erased = reopened.stats();
+    const again = FlashLogStore.open(flash);
+    expect(again.stats().eraseCounts).toEqual(erased.eraseCounts);
+    expect(again.stats().liveBytes).toBe(erased.liveBytes);
+    for (const [key, value] of Object.entries(kept)) expect(again.get(key)).toEqual(value);
+  });
+
+  it("stats() hands out a copy of the erase counts", () => {
+    const store = FlashLogStore.open(new SimNorFlash(4 * BLOCK, BLOCK));
+    store.stats().eraseCounts[0] = 999;
+    expect(store.stats().eraseCounts[0]).toBe(0);
+  });
+});
+
+describe("flash log boot: blocks that are not the log's", () => {
+  it.each([
+    ["another magic", (b: Uint8Array) => { b[0] = 0x46 - 1; }, false],
+    ["another format version", (b: Uint8Array) => { b[19] = 2; }, false],
+    ["a CRC that does not match", (b: Uint8Array) => { b[4] = 9; }, true],
+  ])("a header with %s (claiming a later position) is erased at boot, the log kept", (_what, change, keepCrc) => {
+    const flash = new SimNorFlash(4 * BLOCK, BLOCK);
+    commitAll(FlashLogStore.open(flash), { a: filled(10, 3) });
+    const header = forgedHeader(flash, (b) => { b[4] = 2; change(b); }, keepCrc);
+    flash.write(2 * BLOCK, header);
+    const store = FlashLogStore.open(flash);
+    expect(store.get("a")).toEqual(filled(10, 3));
+    expect(Array.from(flash.read(2 * BLOCK, BLOCK)).every((b) => b === 0xff)).toBe(true);
+    expect(flash.erases).toEqual([0, 0, 1, 0]);
+    expect(store.stats()).toMatchObject({ erases: 1, eraseCounts: [0, 1, 1, 1].map((n, i) => (i === 2 ? 1 : 0)) });
+  });
+
+  it("a block of garbage that will not erase blank is retired at boot, with the reason", () => {
+    const flash = new SimNorFlash(5 * BLOCK, BLOCK);
+    commitAll(FlashLogStore.open(flash), { a: filled(10, 4) });
+    flash.write(3 * BLOCK + 7, Uint8Array.of(0x12, 0x34));
+    flash.badErase.add(3);
+    const retired: Array<[number, string]> = [];
+    const store = FlashLogStore.open(flash, { onRetire: (block, reason) => retired.push([block, reason]) });
+    expect(retired).toEqual([[3, "erase failed or the block does not read blank after it"]]);
+    expect(store.stats()).toMatchObject({ retired: 1, retiredBlocks: [3], erases: 1 });
+    expect(store.get("a")).toEqual(filled(10, 4));
+  });
+});
+
+describe("flash log boot: the head block", () => {
+  it("a head that ends clean takes the next commit after its last frame", () => {
+    const flash = new SimNorFlash(4 * BLOCK, BLOCK);
+    commitAll(FlashLogStore.open(flash), { a: filled(10, 5) });
+    const store = FlashLogStore.open(flash);
+    commitAll(store, { b: filled(10, 6) });
+    expect(flash.programmedBytes.slice(1)).toEqual([0, 0, 0]);
+    expect(store.stats().used).toBe(1);
+  });
+
+  it("a head that ends in a torn frame is sealed: the next commit goes to a new block", () => {
+    const flash = new SimNorFlash(4 * BLOCK, BLOCK);
+    commitAll(FlashLogStore.open(flash), { a: filled(10, 7) });
+    const end = flash.read(0, BLOCK).findIndex((b, i) => i >= HEADER_BYTES && b === 0xff && flash.read(i, 8).every((x) => x === 0xff));
+    flash.write(end, Uint8Array.of(0x05, 0x00, 0x12)); // a frame word and the start of a CRC, cut there
+    const store = FlashLogStore.open(flash);
+    expect(store.get("a")).toEqual(filled(10, 7));
+    commitAll(store, { b: filled(10, 8) });
+    expect(flash.programmedBytes[1]).toBeGreaterThan(0);
+    expect(FlashLogStore.open(flash).get("b")).toEqual(filled(10, 8));
+  });
+});
+
+describe("flash log: the live limit to the byte", () => {
+  it("a commit that brings live bytes exactly to the limit is taken; one byte more is refused", () => {
+    const store = FlashLogStore.open(new SimNorFlash(4 * BLOCK, BLOCK));
+    const limit = store.stats().liveLimit;
+    // A plain one-letter key stores as op byte + key + 2-byte length + value.
+    commitAll(store, { a: filled(limit - 4, 9) });
+    expect(store.stats().liveBytes).toBe(limit);
+    store.put("b", Uint8Array.of(1));
+    expect(() => store.commit()).toThrow(StoreFullError);
+  });
+
+  it("replacing a large value near the limit is refused: old and new would be on flash together", () => {
+    const store = FlashLogStore.open(new SimNorFlash(8 * BLOCK, BLOCK));
+    const limit = store.stats().liveLimit;
+    commitAll(store, { big: filled(600, 10) });
+    for (let i = 0; limit - store.stats().liveBytes > 50; i++) commitAll(store, { [`f${i}`]: filled(Math.min(400, limit - store.stats().liveBytes - 45), i) });
+    store.put("big", filled(600, 12));
+    expect(() => store.commit()).toThrow(StoreFullError);
+    store.recover();
+    commitAll(store, { f0: filled(400, 13) }); // a smaller replacement fits beside its old value
+    expect(store.get("big")).toEqual(filled(600, 10));
+  });
+});
+
+describe("flash log: a commit that never programs", () => {
+  it("every frame failing its read-back: four attempts in four blocks, then a StorageError that says so", () => {
+    const sim = new SimNorFlash(8 * BLOCK, BLOCK);
+    // Headers program fine; every frame comes back with one bit still set.
+    const flash: NorFlash = {
+      blockSize: sim.blockSize,
+      byteLength: sim.byteLength,
+      read: (offset, length) => sim.read(offset, length),
+      erase: (block) => sim.erase(block),
+      write: (offset, bytes) => {
+        if (bytes.length === HEADER_BYTES) return sim.write(offset, bytes);
+        const i = bytes.findIndex((b) => b !== 0);
+        const spoilt = bytes.slice();
+        spoilt[i] = bytes[i] & (bytes[i] - 1);
+        sim.write(offset, spoilt);
+      },
+    };
+    const store = FlashLogStore.open(flash);
+    store.put("a", filled(10, 14));
+    expect(thrown(StorageError, () => store.commit()).message).toBe("flash log: 4 attempts to program a commit failed their read-back");
+    expect(store.stats().used).toBe(4);
+  });
+});

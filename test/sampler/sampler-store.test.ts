@@ -179,6 +179,13 @@ describe("what a reboot finds", () => {
     expect(recordsIn(rig.flash)).toEqual([]);
   });
 
+  it("a dropped record never moves the seq counter back, and one at the counter moves it on", () => {
+    const ahead = makeRig({ flash: withRecords([{ seq: 5, sensor: "gone", scaled: [1] }], 20), online: false });
+    expect(ahead.sampler.stats().nextSeq).toBe(20);
+    const level = makeRig({ flash: withRecords([{ seq: 5, sensor: "gone", scaled: [1] }], 5), online: false });
+    expect(level.sampler.stats().nextSeq).toBe(6);
+  });
+
   it("a record of this board's sensor with another number of channels is dropped too", () => {
     const rig = makeRig({ flash: withRecords([{ seq: 3, sensor: "env", scaled: [1] }]), online: false });
     expect(rig.sampler.stats()).toMatchObject({ nextSeq: 4, dropped: 1, pending: 0 });
@@ -411,6 +418,19 @@ describe("batches and the pending limit", () => {
     rig.publisher.refuseWith = undefined;
     rig.sampler.flush();
     expect(seqs(rig).sort((a, b) => a - b)).toEqual([1, 2, 3]);
+  });
+
+  it("past the limit the oldest goes even when it is not the first sensor's", () => {
+    const sht = new ScriptedSensor(() => ({ thermometer: { temperature: 20 }, hygrometer: { humidity: 40 } }));
+    sht.queue.push(() => {
+      throw new Error("I2C NACK");
+    });
+    const baro = new ScriptedSensor(() => ({ barometer: { pressure: 100_000 } }));
+    const rig = makeRig({ board: withoutChannelDeadbands(loadBoard("esp32/esp32s3")), sensors: { sht, baro }, config: EVERY, pendingMax: 3 });
+    rig.publisher.refuseWith = new QueueFullError("queue full");
+    rig.sampler.start();
+    rig.clock.advance(2000); // baro 0; sht 1, baro 2; sht 3 pushes out baro's 0
+    expect(rig.warnings).toContain("pending readings at their limit (3): dropped seq 0 of baro");
   });
 
   it("past the limit with one sensor failing every read: the other's oldest goes", () => {

@@ -67,6 +67,15 @@ describe("flash log: what a reopen counts", () => {
     for (const [key, value] of Object.entries(kept)) expect(again.get(key)).toEqual(value);
   });
 
+  it("a deleted value stops counting as live at once, plain or numbered key", () => {
+    const store = FlashLogStore.open(new SimNorFlash(4 * BLOCK, BLOCK));
+    commitAll(store, { plain: filled(50, 15), "o/00000001": filled(50, 16) });
+    store.delete("plain");
+    store.delete("o/00000001");
+    store.commit();
+    expect(store.stats().liveBytes).toBe(0);
+  });
+
   it("stats() hands out a copy of the erase counts", () => {
     const store = FlashLogStore.open(new SimNorFlash(4 * BLOCK, BLOCK));
     store.stats().eraseCounts[0] = 999;

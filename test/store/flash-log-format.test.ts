@@ -21,6 +21,13 @@ beforeEach(async () => {
   m = { ...log, ...errors };
 });
 
+/** A number as the log's varint: 7 bits a byte, low first, high bit set on all but the last. */
+function varint(n: number): number[] {
+  const out: number[] = [];
+  for (; n >= 0x80; n = Math.floor(n / 0x80)) out.push((n % 0x80) | 0x80);
+  return [...out, n];
+}
+
 const le32 = (n: number) => [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24];
 const ascii = (text: string) => Array.from(text, (c) => c.charCodeAt(0));
 
@@ -194,6 +201,7 @@ describe("flash log boot: frames whose CRC passes but whose body no encoder writ
       ["PART whose bytes run past the body", FINAL, [0x31, ...ascii("abc"), 2, 0x90, 0x08, 1]],
       ["PART 1 of a 512-byte value", FINAL, [0x11, ...ascii("a"), 1, 0x80, 0x04]],
       ["DROP without its varint", FINAL, [0x03]],
+      ["dictionary key whose number needs 11 digits", FINAL, [0x08, ...varint(36 ** 10), 1, 1]],
     ];
     for (const [why, kind, body] of refused) {
       const store = withFrame(kind, body);
@@ -208,6 +216,9 @@ describe("flash log boot: frames whose CRC passes but whose body no encoder writ
     const store = withFrame(FINAL, [0x10, ...ascii("z"), 2, 4, 5, 0x12, ...ascii("x")]);
     expect(store.list("")).toEqual(["good", "z"]);
     expect(Array.from(store.get("z") as Uint8Array)).toEqual([4, 5]);
+    // Numbered keys at the edges of the form: width 1, width 10, head and number 15 characters together.
+    const edges = withFrame(FINAL, [0x14, 1, ...ascii("x"), 5, 1, 9, 0x14, 10, ...ascii("x"), 7, 1, 9, 0x54, 10, ...ascii("abcde"), 7, 1, 9]);
+    expect(edges.list("")).toEqual(["abcde0000000007", "good", "x0000000007", "x5"]);
     const deleted = withFrame(FINAL, [0x42, ...ascii("good")]);
     expect(deleted.list("")).toEqual([]);
     // A PART 0 alone is a copy of a value's first part: boot then misses part 1 and says so.

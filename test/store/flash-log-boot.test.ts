@@ -10,7 +10,8 @@ import { SimNorFlash } from "./nor-flash";
 import { thrown } from "../support/thrown";
 
 const BLOCK = 1024;
-const filled = (length: number, seed: number) => Uint8Array.from({ length }, (_, i) => (i * 7 + seed) & 0xff);
+/** Bytes that do not repeat every 256 or 512 (a part's bytes put in the wrong part show). */
+const filled = (length: number, seed: number) => Uint8Array.from({ length }, (_, i) => (i * 7 + (i >>> 8) * 31 + seed) & 0xff);
 
 function commitAll(store: FlashLogStore, values: Record<string, Uint8Array>): void {
   for (const [key, value] of Object.entries(values)) store.put(key, value);
@@ -76,6 +77,30 @@ describe("flash log: what a reopen counts", () => {
     expect(store.stats().liveBytes).toBe(0);
   });
 
+  it("live bytes count each value as reclaim would copy it: op byte, key, varints, bytes; a value in parts per part", () => {
+    const store = FlashLogStore.open(new SimNorFlash(8 * BLOCK, BLOCK));
+    const liveOf = (key: string, length: number) => {
+      commitAll(store, { [key]: filled(length, 17) });
+      const live = store.stats().liveBytes;
+      store.delete(key);
+      store.commit();
+      return live;
+    };
+    expect(liveOf("a", 127)).toBe(1 + 1 + 1 + 127);
+    expect(liveOf("a", 128)).toBe(1 + 1 + 2 + 128);
+    expect(liveOf("a", 512)).toBe(1 + 1 + 2 + 512);
+    // 1,100 bytes: parts of 512, 512 and 76, each with the key ("big"), its index and the total.
+    expect(liveOf("big", 1100)).toBe(2 * (1 + 3 + 1 + 2 + 512) + (1 + 3 + 1 + 2 + 76));
+  });
+
+  it("reclaim copies the oldest block's live values and nothing else", () => {
+    const store = FlashLogStore.open(new SimNorFlash(6 * BLOCK, BLOCK));
+    commitAll(store, { a: filled(100, 18) });
+    for (let i = 0; store.stats().erases === 0; i++) commitAll(store, { churn: filled(300, i) });
+    expect(store.stats().copiedBytes).toBe(1 + 1 + 1 + 100);
+    expect(FlashLogStore.open(new SimNorFlash(6 * BLOCK, BLOCK)).stats().copiedBytes).toBe(0);
+  });
+
   it("stats() hands out a copy of the erase counts", () => {
     const store = FlashLogStore.open(new SimNorFlash(4 * BLOCK, BLOCK));
     store.stats().eraseCounts[0] = 999;
@@ -136,6 +161,44 @@ describe("flash log boot: the head block", () => {
   });
 });
 
+describe("flash log boot: frames and deletes", () => {
+  it("a frame whose CRC fails is not applied, though its body would decode", () => {
+    const flash = new SimNorFlash(4 * BLOCK, BLOCK);
+    const store = FlashLogStore.open(flash);
+    commitAll(store, { a: filled(10, 20) });
+    commitAll(store, { b: Uint8Array.of(0xff, 0xff, 0xff) });
+    // Clear one bit of b's value, as a bit that failed to hold its charge would.
+    const at = flash.read(0, BLOCK).findIndex((x, i) => i > HEADER_BYTES && x === 0xff && flash.read(i, 3).every((y) => y === 0xff));
+    flash.write(at + 1, Uint8Array.of(0xfe));
+    const reopened = FlashLogStore.open(flash);
+    expect(reopened.list("")).toEqual(["a"]);
+  });
+
+  it("a ranged delete never takes keys of another head or another width", () => {
+    const flash = new SimNorFlash(4 * BLOCK, BLOCK);
+    const store = FlashLogStore.open(flash);
+    const one = Uint8Array.of(1);
+    commitAll(store, { "f/00000001": one, "f/00000002": one, "o/00000002": one });
+    for (const key of ["f/00000001", "o/00000002"]) store.delete(key);
+    store.commit();
+    expect(FlashLogStore.open(flash).list("")).toEqual(["f/00000002"]);
+    commitAll(store, { "k-0001": one, "k-0002": one, "k-00002": one });
+    for (const key of ["k-0001", "k-00002"]) store.delete(key);
+    store.commit();
+    expect(FlashLogStore.open(flash).list("")).toEqual(["f/00000002", "k-0002"]);
+  });
+
+  it("a block cut short in the middle of the log is reported with where it ends and where its successor says", () => {
+    const flash = new SimNorFlash(4 * BLOCK, BLOCK);
+    const store = FlashLogStore.open(flash);
+    for (let i = 0; store.stats().used < 2; i++) commitAll(store, { k: filled(200, i) });
+    flash.data[HEADER_BYTES + 6 + 10] ^= 0x01; // a byte inside block 0's first frame
+    expect(() => FlashLogStore.open(flash)).toThrow(
+      /^log block 0 \(position 1\) ends at byte 24, its successor says \d+: flash is damaged; erase the store \(key "\(flash log\)"\)$/,
+    );
+  });
+});
+
 describe("flash log: the live limit to the byte", () => {
   it("a commit that brings live bytes exactly to the limit is taken; one byte more is refused", () => {
     const store = FlashLogStore.open(new SimNorFlash(4 * BLOCK, BLOCK));
@@ -160,6 +223,32 @@ describe("flash log: the live limit to the byte", () => {
   });
 });
 
+describe("flash log: bad blocks and the live limit", () => {
+  const perBlock = BLOCK - HEADER_BYTES - (1 + 1 + 15 + 3 + 3 + 512) - 6;
+
+  it("a block whose header will not program is retired, with the reason, and the limit drops by a block", () => {
+    const flash = new SimNorFlash(6 * BLOCK, BLOCK);
+    flash.badProgram.add(0);
+    const retired: Array<[number, string]> = [];
+    const store = FlashLogStore.open(flash, { onRetire: (block, reason) => retired.push([block, reason]) });
+    expect(store.stats().liveLimit).toBe(3 * perBlock);
+    commitAll(store, { a: filled(10, 19) });
+    expect(retired).toEqual([[0, "header failed its read-back"]]);
+    expect(store.stats().liveLimit).toBe(2 * perBlock);
+    expect(FlashLogStore.open(flash).get("a")).toEqual(filled(10, 19));
+  });
+
+  it("a block that will not erase blank when reclaimed is retired, with the reason, and the limit drops by a block", () => {
+    const flash = new SimNorFlash(6 * BLOCK, BLOCK);
+    flash.badErase.add(0);
+    const retired: Array<[number, string]> = [];
+    const store = FlashLogStore.open(flash, { onRetire: (block, reason) => retired.push([block, reason]) });
+    for (let i = 0; retired.length === 0; i++) commitAll(store, { churn: filled(300, i) });
+    expect(retired).toEqual([[0, "erase failed or the block does not read blank after it"]]);
+    expect(store.stats().liveLimit).toBe(2 * perBlock);
+  });
+});
+
 describe("flash log: a commit that never programs", () => {
   it("every frame failing its read-back: four attempts in four blocks, then a StorageError that says so", () => {
     const sim = new SimNorFlash(8 * BLOCK, BLOCK);
@@ -178,8 +267,10 @@ describe("flash log: a commit that never programs", () => {
       },
     };
     const store = FlashLogStore.open(flash);
+    const limit = store.stats().liveLimit;
     store.put("a", filled(10, 14));
     expect(thrown(StorageError, () => store.commit()).message).toBe("flash log: 4 attempts to program a commit failed their read-back");
     expect(store.stats().used).toBe(4);
+    expect(store.stats().liveLimit).toBe(limit - 4 * (limit / 5)); // the four failing blocks no longer count
   });
 });

@@ -1,6 +1,8 @@
-// The flash log's boot scan and bookkeeping at their edges: what a reopen counts (live bytes, erases), blocks whose
-// header is not the log's, a head left clean or torn, the live limit to the byte, and a commit that never programs.
-// Written for the mutants of flash-log.ts that survived its first mutation run (docs/reliability.md).
+// The flash log's boot scan and bookkeeping at their edges: what a reopen counts (live bytes, erases, stored sizes,
+// reclaim's copies), blocks whose header is not the log's, a head left clean or torn, frames whose CRC fails, ranged
+// deletes, the live limit to the byte, bad blocks, a commit that never programs; and the frame programmed past its
+// block's end that these tests found. Written for the mutants of flash-log.ts that survived its first mutation run
+// (docs/reliability.md).
 import { describe, expect, it } from "vitest";
 import { StorageError, StoreFullError } from "../../src/errors";
 import type { NorFlash } from "../../src/ports";
@@ -110,7 +112,7 @@ describe("flash log: what a reopen counts", () => {
 
 describe("flash log boot: blocks that are not the log's", () => {
   it.each([
-    ["another magic", (b: Uint8Array) => { b[0] = 0x46 - 1; }, false],
+    ["another magic", (b: Uint8Array) => { b[0] = 0x45; }, false], // "ELG1"
     ["another format version", (b: Uint8Array) => { b[19] = 2; }, false],
     ["a CRC that does not match", (b: Uint8Array) => { b[4] = 9; }, true],
   ])("a header with %s (claiming a later position) is erased at boot, the log kept", (_what, change, keepCrc) => {
@@ -122,7 +124,7 @@ describe("flash log boot: blocks that are not the log's", () => {
     expect(store.get("a")).toEqual(filled(10, 3));
     expect(Array.from(flash.read(2 * BLOCK, BLOCK)).every((b) => b === 0xff)).toBe(true);
     expect(flash.erases).toEqual([0, 0, 1, 0]);
-    expect(store.stats()).toMatchObject({ erases: 1, eraseCounts: [0, 1, 1, 1].map((n, i) => (i === 2 ? 1 : 0)) });
+    expect(store.stats()).toMatchObject({ erases: 1, eraseCounts: [0, 0, 1, 0] });
   });
 
   it("a block of garbage that will not erase blank is retired at boot, with the reason", () => {

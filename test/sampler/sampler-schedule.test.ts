@@ -7,22 +7,13 @@ import { Sampler } from "../../src/sampler/sampler";
 import { MemoryStore } from "../../src/store/memory-store";
 import { FakeClock } from "../support/fake-clock";
 import { RecordingPublisher } from "./support/recording-publisher";
-import { loadBoard, makeRig, readings, ScriptedSensor, TOPICS, withoutChannelDeadbands, type Rig } from "./support/setup";
+import {
+  baroSample, envSample, EVERY_SAMPLE, loadBoard, makeRig, readings, ScriptedSensor, shtSample, steadySensor, TOPICS, twoSensorRig, type Rig,
+} from "./support/setup";
 
-const env = (t: number) => ({ thermometer: { temperature: t }, hygrometer: { humidity: 45 }, barometer: { pressure: 101_325 } });
-const steady = () => new ScriptedSensor(() => env(20));
-/** Every sample reported, one reading per batch, no heartbeat. */
-const EVERY = { deadband: "0", batch_max: 1, interval_ms: 1000, heartbeat_s: 0 };
 const uptimes = (rig: Rig) => readings(rig).map((r) => r.uptimeMs);
 /** Lets promise callbacks (asynchronous reads) run. */
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-/** esp32s3's two sensors, sht (t, h) and baro (p), with simulated or scripted instances. */
-function twoSensorRig(sensors: { sht?: ScriptedSensor; baro?: ScriptedSensor }, config: Record<string, unknown> = EVERY): Rig {
-  const sht = sensors.sht ?? new ScriptedSensor(() => ({ thermometer: { temperature: 20 }, hygrometer: { humidity: 40 } }));
-  const baro = sensors.baro ?? new ScriptedSensor(() => ({ barometer: { pressure: 100_000 } }));
-  return makeRig({ board: withoutChannelDeadbands(loadBoard("esp32/esp32s3")), sensors: { sht, baro }, config });
-}
 
 describe("sampler construction", () => {
   it("refuses a board sensor that has no sensor instance, naming it", () => {
@@ -34,7 +25,7 @@ describe("sampler construction", () => {
 
 describe("start, stop, restart", () => {
   it("a second start() changes nothing: one schedule, no extra read", () => {
-    const rig = makeRig({ sensors: { env: steady() }, config: EVERY });
+    const rig = makeRig({ sensors: { env: steadySensor() }, config: EVERY_SAMPLE });
     rig.sampler.start();
     rig.clock.advance(500);
     rig.sampler.start();
@@ -43,7 +34,7 @@ describe("start, stop, restart", () => {
   });
 
   it("stop() ends the schedule; start() again reads at once and every interval from then, nothing left over from before", () => {
-    const rig = makeRig({ sensors: { env: steady() }, config: EVERY });
+    const rig = makeRig({ sensors: { env: steadySensor() }, config: EVERY_SAMPLE });
     rig.sampler.start();
     rig.clock.advance(500);
     rig.sampler.stop();
@@ -55,7 +46,7 @@ describe("start, stop, restart", () => {
   });
 
   it("stop() leaves pending readings pending: the batch window no longer sends them, flush() does", () => {
-    const rig = makeRig({ sensors: { env: steady() }, config: { ...EVERY, batch_max: 10, batch_window_ms: 5000 } });
+    const rig = makeRig({ sensors: { env: steadySensor() }, config: { ...EVERY_SAMPLE, batch_max: 10, batch_window_ms: 5000 } });
     rig.sampler.start();
     rig.clock.advance(1000);
     rig.sampler.stop();
@@ -68,15 +59,15 @@ describe("start, stop, restart", () => {
 
   it("a read still running at stop() is abandoned: its late result is never kept, even after a restart", async () => {
     let finishFirst: (sample: unknown) => void = () => {};
-    const sensor = new ScriptedSensor(() => Promise.resolve(env(20)));
+    const sensor = new ScriptedSensor(() => Promise.resolve(envSample(20)));
     sensor.queue.push(() => new Promise((resolve) => { finishFirst = resolve; }));
-    const rig = makeRig({ sensors: { env: sensor }, config: EVERY });
+    const rig = makeRig({ sensors: { env: sensor }, config: EVERY_SAMPLE });
     rig.sampler.start();
     rig.clock.advance(0);
     rig.sampler.stop();
     rig.sampler.start();
     rig.clock.advance(0);
-    finishFirst(env(99));
+    finishFirst(envSample(99));
     await settle();
     expect(readings(rig).map((r) => r.values.t)).toEqual([20]);
     expect(rig.sampler.stats().sensors.env.reads).toBe(1);
@@ -87,14 +78,14 @@ describe("reads that are slow, fail or return nothing usable", () => {
   it("a read still running a whole interval later is abandoned, with when it started; its late result is ignored", async () => {
     const finish: Array<(sample: unknown) => void> = [];
     const sensor = new ScriptedSensor(() => new Promise((resolve) => { finish.push(resolve); }));
-    const rig = makeRig({ sensors: { env: sensor }, config: EVERY });
+    const rig = makeRig({ sensors: { env: sensor }, config: EVERY_SAMPLE });
     rig.clock.advance(500);
     rig.sampler.start();
     rig.clock.advance(1000); // read A at 500, still running at 1500: abandoned, read B starts
     expect(finish).toHaveLength(2);
-    finish[0](env(99)); // A ends while B still runs
+    finish[0](envSample(99)); // A ends while B still runs
     await settle();
-    finish[1](env(21));
+    finish[1](envSample(21));
     await settle();
     expect(readings(rig).map((r) => [r.uptimeMs, r.values.t])).toEqual([[1500, 21]]);
     expect(rig.sampler.stats().sensors.env).toMatchObject({ overruns: 1, failures: 1, lastError: "read started at 500 ms still running after 1000 ms; abandoned" });
@@ -104,7 +95,7 @@ describe("reads that are slow, fail or return nothing usable", () => {
     let failFirst: (error: Error) => void = () => {};
     const sensor = new ScriptedSensor(() => Promise.reject(new Error("bus timeout")));
     sensor.queue.push(() => new Promise((_resolve, reject) => { failFirst = reject; }));
-    const rig = makeRig({ sensors: { env: sensor }, config: EVERY });
+    const rig = makeRig({ sensors: { env: sensor }, config: EVERY_SAMPLE });
     rig.sampler.start();
     rig.clock.advance(1000); // the first read abandoned (failure 1), the second rejects (failure 2)
     await settle();
@@ -116,9 +107,9 @@ describe("reads that are slow, fail or return nothing usable", () => {
   });
 
   it.each([["null", null], ["a number", 42], ["a string", "20.5"]])("a sample that is %s is a failure (no data), and sampling goes on", (_what, value) => {
-    const sensor = steady();
+    const sensor = steadySensor();
     sensor.queue.push(() => value);
-    const rig = makeRig({ sensors: { env: sensor }, config: EVERY });
+    const rig = makeRig({ sensors: { env: sensor }, config: EVERY_SAMPLE });
     rig.sampler.start();
     rig.clock.advance(1000);
     expect(rig.sampler.stats().sensors.env).toMatchObject({ reads: 2, failures: 1, lastError: "sample() returned no data" });
@@ -126,9 +117,9 @@ describe("reads that are slow, fail or return nothing usable", () => {
   });
 
   it("a sample without a channel's field is a failure naming the field and the channel", () => {
-    const sensor = steady();
+    const sensor = steadySensor();
     sensor.queue.push(() => ({ thermometer: { temperature: 20 }, barometer: { pressure: 100_000 } }));
-    const rig = makeRig({ sensors: { env: sensor }, config: EVERY });
+    const rig = makeRig({ sensors: { env: sensor }, config: EVERY_SAMPLE });
     rig.sampler.start();
     rig.clock.advance(0);
     expect(rig.sampler.stats().sensors.env.lastError).toBe('sample() has no number at "hygrometer.humidity" (channel h)');
@@ -138,8 +129,8 @@ describe("reads that are slow, fail or return nothing usable", () => {
 
 describe("readNow, interval, setInterval", () => {
   it("readNow() reads the sensor named, or all; false (reading nothing) for an unknown id", () => {
-    const sht = new ScriptedSensor(() => ({ thermometer: { temperature: 20 }, hygrometer: { humidity: 40 } }));
-    const baro = new ScriptedSensor(() => ({ barometer: { pressure: 100_000 } }));
+    const sht = new ScriptedSensor(shtSample);
+    const baro = new ScriptedSensor(baroSample);
     const rig = twoSensorRig({ sht, baro });
     expect(rig.sampler.readNow("nope")).toBe(false);
     expect([sht.calls, baro.calls]).toEqual([0, 0]);
@@ -156,8 +147,8 @@ describe("readNow, interval, setInterval", () => {
   });
 
   it("setInterval() before start() reads nothing; while running, the next read is one new interval from the change", () => {
-    const sensor = steady();
-    const rig = makeRig({ sensors: { env: sensor }, config: EVERY });
+    const sensor = steadySensor();
+    const rig = makeRig({ sensors: { env: sensor }, config: EVERY_SAMPLE });
     rig.sampler.setInterval(3000);
     rig.clock.advance(10_000);
     expect(sensor.calls).toBe(0);
@@ -169,7 +160,7 @@ describe("readNow, interval, setInterval", () => {
   });
 
   it("setInterval() just before start() leaves no timer of its own: one read per interval", () => {
-    const rig = makeRig({ sensors: { env: steady() }, config: EVERY });
+    const rig = makeRig({ sensors: { env: steadySensor() }, config: EVERY_SAMPLE });
     rig.sampler.setInterval(3000);
     rig.sampler.start();
     rig.clock.advance(6000);
@@ -185,7 +176,6 @@ describe("a tick held up by a slow synchronous read (the other sensor's)", () =>
     [2500, [2500, 3500]], // late by more: no burst of catch-up reads
   ])("held up %i ms, baro reads at %j", (stall, expected) => {
     const rigRef: { rig?: Rig } = {};
-    const shtSample = () => ({ thermometer: { temperature: 20 }, hygrometer: { humidity: 40 } });
     const sht = new ScriptedSensor(shtSample);
     sht.queue.push(() => {
       rigRef.rig?.clock.stall(stall);
@@ -205,14 +195,14 @@ describe("a tick held up by a slow synchronous read (the other sensor's)", () =>
 
 describe("heartbeat, listener, wall clock", () => {
   it("the heartbeat is due exactly heartbeat_s after the last report", () => {
-    const rig = makeRig({ sensors: { env: steady() }, config: { deadband: "5", heartbeat_s: 4, batch_max: 1, interval_ms: 1000 } });
+    const rig = makeRig({ sensors: { env: steadySensor() }, config: { deadband: "5", heartbeat_s: 4, batch_max: 1, interval_ms: 1000 } });
     rig.sampler.start();
     rig.clock.advance(8000);
     expect(uptimes(rig)).toEqual([0, 4000, 8000]);
   });
 
   it("a listener that throws is logged and sampling goes on", () => {
-    const rig = makeRig({ sensors: { env: steady() }, config: EVERY });
+    const rig = makeRig({ sensors: { env: steadySensor() }, config: EVERY_SAMPLE });
     rig.sampler.setSampleListener(() => {
       throw new Error("boom");
     });
@@ -223,7 +213,7 @@ describe("heartbeat, listener, wall clock", () => {
   });
 
   it("online with no batch window, a reading is published before the listener hears of it", () => {
-    const rig = makeRig({ sensors: { env: steady() }, config: { ...EVERY, batch_max: 10, batch_window_ms: 0 } });
+    const rig = makeRig({ sensors: { env: steadySensor() }, config: { ...EVERY_SAMPLE, batch_max: 10, batch_window_ms: 0 } });
     const publishedWhenHeard: number[] = [];
     rig.sampler.setSampleListener(() => publishedWhenHeard.push(rig.publisher.on(TOPICS.telemetry).length));
     rig.sampler.start();
@@ -232,7 +222,7 @@ describe("heartbeat, listener, wall clock", () => {
   });
 
   it.each([NaN, Infinity])("a wall clock that reads %s counts as unset", (wall) => {
-    const rig = makeRig({ sensors: { env: steady() }, config: EVERY, wall });
+    const rig = makeRig({ sensors: { env: steadySensor() }, config: EVERY_SAMPLE, wall });
     rig.sampler.start();
     rig.clock.advance(0);
     expect(rig.sampler.stats().synced).toBe(false);
@@ -240,7 +230,7 @@ describe("heartbeat, listener, wall clock", () => {
   });
 
   it("stats() says synced once the wall clock is set, and the log says when", () => {
-    const rig = makeRig({ sensors: { env: steady() }, config: EVERY });
+    const rig = makeRig({ sensors: { env: steadySensor() }, config: EVERY_SAMPLE });
     expect(rig.sampler.stats().synced).toBe(false);
     rig.wall.value = 1_700_000_000_000;
     rig.sampler.start();

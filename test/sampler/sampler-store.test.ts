@@ -6,12 +6,10 @@ import { describe, expect, it } from "vitest";
 import { QueueFullError, StorageError, StoreFullError } from "../../src/errors";
 import { OFFSETS_KEY, SEQ_KEY, encodeRecord, putCounter, readOffsets, recordKey } from "../../src/sampler/persist";
 import { MemoryStore } from "../../src/store/memory-store";
-import { loadBoard, makeRig, readings, ScriptedSensor, TOPICS, withoutChannelDeadbands, type Rig, type RigOptions } from "./support/setup";
+import {
+  envSample, EVERY_SAMPLE, makeRig, readings, ScriptedSensor, shtSample, steadySensor, TOPICS, twoSensorRig, type Rig, type RigOptions,
+} from "./support/setup";
 
-const env = (t: number) => ({ thermometer: { temperature: t }, hygrometer: { humidity: 45 }, barometer: { pressure: 101_325 } });
-const steady = () => new ScriptedSensor(() => env(20));
-/** Every sample reported, one reading per batch, no heartbeat. */
-const EVERY = { deadband: "0", batch_max: 1, interval_ms: 1000, heartbeat_s: 0 };
 const WALL = 1_700_000_000_000;
 const seqs = (rig: Rig) => readings(rig).map((r) => r.seq);
 const offsetsIn = (flash: Map<string, Uint8Array>) => readOffsets(new MemoryStore(flash), () => {});
@@ -54,7 +52,7 @@ class RefusingStore extends MemoryStore {
 }
 
 function refusingRig(options: RigOptions = {}): Rig & { store: RefusingStore } {
-  const rig = makeRig({ sensors: { env: steady() }, config: EVERY, ...options, store: (flash) => new RefusingStore(flash) });
+  const rig = makeRig({ sensors: { env: steadySensor() }, config: EVERY_SAMPLE, ...options, store: (flash) => new RefusingStore(flash) });
   return rig as Rig & { store: RefusingStore };
 }
 
@@ -72,7 +70,7 @@ describe("writes the store refuses", () => {
   });
 
   it("a reading whose commit is refused is dropped too, and its record is not on flash", () => {
-    const rig = refusingRig({ config: { ...EVERY, batch_max: 10, batch_window_ms: 600_000 } });
+    const rig = refusingRig({ config: { ...EVERY_SAMPLE, batch_max: 10, batch_window_ms: 600_000 } });
     rig.sampler.start();
     rig.store.refuseNextCommit = true;
     rig.clock.advance(0);
@@ -119,7 +117,7 @@ describe("writes the store refuses", () => {
     first.publisher.refuseWith = new QueueFullError("queue full");
     first.sampler.start();
     first.clock.advance(0);
-    const second = makeRig({ flash: first.flash, sensors: { env: steady() }, config: EVERY, online: false, store: (flash) => new RefusingStore(flash) });
+    const second = makeRig({ flash: first.flash, sensors: { env: steadySensor() }, config: EVERY_SAMPLE, online: false, store: (flash) => new RefusingStore(flash) });
     (second.store as RefusingStore).refuseDelete = (key) => key === OFFSETS_KEY;
     second.sampler.setOnline(true);
     expect(readings(second).map((r) => [r.seq, r.wallMs])).toEqual([[0, WALL]]);
@@ -129,12 +127,12 @@ describe("writes the store refuses", () => {
 
 describe("a publisher that refuses", () => {
   it("a refused batch keeps its records on flash, so a reboot still sends it", () => {
-    const rig = makeRig({ sensors: { env: steady() }, config: EVERY });
+    const rig = makeRig({ sensors: { env: steadySensor() }, config: EVERY_SAMPLE });
     rig.publisher.refuseWith = new QueueFullError("queue full");
     rig.sampler.start();
     rig.clock.advance(0);
     expect(recordsIn(rig.flash)).toEqual([recordKey(0)]);
-    const after = makeRig({ flash: rig.flash, sensors: { env: steady() }, config: EVERY });
+    const after = makeRig({ flash: rig.flash, sensors: { env: steadySensor() }, config: EVERY_SAMPLE });
     expect(seqs(after)).toEqual([0]);
   });
 
@@ -150,7 +148,7 @@ describe("a publisher that refuses", () => {
   });
 
   it("counts the batches handed over", () => {
-    const rig = makeRig({ sensors: { env: steady() }, config: EVERY });
+    const rig = makeRig({ sensors: { env: steadySensor() }, config: EVERY_SAMPLE });
     rig.sampler.start();
     rig.clock.advance(1000);
     expect(rig.sampler.stats().batches).toBe(2);
@@ -200,11 +198,11 @@ describe("what a reboot finds", () => {
   });
 
   it("readings restored while the clock is unset go out as soon as it is set, whatever the batch window", () => {
-    const config = { ...EVERY, presync_max: 50, batch_max: 10, batch_window_ms: 600_000 };
-    const first = makeRig({ sensors: { env: steady() }, config });
+    const config = { ...EVERY_SAMPLE, presync_max: 50, batch_max: 10, batch_window_ms: 600_000 };
+    const first = makeRig({ sensors: { env: steadySensor() }, config });
     first.sampler.start();
     first.clock.advance(1000);
-    const second = makeRig({ flash: first.flash, sensors: { env: steady() }, config });
+    const second = makeRig({ flash: first.flash, sensors: { env: steadySensor() }, config });
     second.clock.advance(1000);
     expect(seqs(second)).toEqual([]);
     second.wall.value = WALL;
@@ -228,7 +226,7 @@ describe("what a reboot finds", () => {
 
 describe("wall-clock offsets", () => {
   it("this boot's offset stays stored while it runs, batches sent or not", () => {
-    const rig = makeRig({ sensors: { env: steady() }, config: EVERY, wall: WALL });
+    const rig = makeRig({ sensors: { env: steadySensor() }, config: EVERY_SAMPLE, wall: WALL });
     rig.sampler.start();
     rig.clock.advance(1000);
     expect(seqs(rig)).toEqual([0, 1]);
@@ -236,11 +234,11 @@ describe("wall-clock offsets", () => {
   });
 
   it("an offset of 0 is stored; a negative one (a clock set behind the uptime) is not", () => {
-    const zero = makeRig({ sensors: { env: steady() }, config: EVERY, wall: 0 });
+    const zero = makeRig({ sensors: { env: steadySensor() }, config: EVERY_SAMPLE, wall: 0 });
     zero.sampler.start();
     zero.clock.advance(0);
     expect(offsetsIn(zero.flash)).toEqual(new Map([[1, 0]]));
-    const behind = makeRig({ sensors: { env: steady() }, config: EVERY });
+    const behind = makeRig({ sensors: { env: steadySensor() }, config: EVERY_SAMPLE });
     behind.sampler.start();
     behind.clock.advance(500);
     behind.wall.value = 100;
@@ -250,7 +248,7 @@ describe("wall-clock offsets", () => {
   });
 
   it("an earlier boot's offset goes once its last readings are sent: at the boot with none pending, at once after the send", () => {
-    const first = makeRig({ sensors: { env: steady() }, config: EVERY, wall: WALL });
+    const first = makeRig({ sensors: { env: steadySensor() }, config: EVERY_SAMPLE, wall: WALL });
     first.sampler.start();
     first.clock.advance(0);
     expect(offsetsIn(first.flash)).toEqual(new Map([[1, WALL]]));
@@ -259,7 +257,7 @@ describe("wall-clock offsets", () => {
     // One reading of boot 1 pending: kept through the reboot, committed gone once that reading is sent.
     first.publisher.refuseWith = new QueueFullError("queue full");
     first.clock.advance(1000);
-    const second = makeRig({ flash: first.flash, sensors: { env: steady() }, config: EVERY, online: false, store: (flash) => new RefusingStore(flash) });
+    const second = makeRig({ flash: first.flash, sensors: { env: steadySensor() }, config: EVERY_SAMPLE, online: false, store: (flash) => new RefusingStore(flash) });
     expect(offsetsIn(second.flash)).toEqual(new Map([[1, WALL]]));
     expect((second.store as RefusingStore).puts).not.toContain(OFFSETS_KEY); // unchanged: not written again
     second.sampler.setOnline(true);
@@ -270,7 +268,7 @@ describe("wall-clock offsets", () => {
 
 describe("QoS 1 telemetry from records", () => {
   const fromRecords = (options: RigOptions = {}) =>
-    makeRig({ sensors: { env: steady() }, telemetryFromRecords: true, ...options, config: { ...EVERY, mqtt_qos: "1", ...options.config } });
+    makeRig({ sensors: { env: steadySensor() }, telemetryFromRecords: true, ...options, config: { ...EVERY_SAMPLE, mqtt_qos: "1", ...options.config } });
 
   it("records stay until delivered(), which deletes them in a commit of its own; the queued batch costs no commit", () => {
     const rig = fromRecords({ store: (flash) => new RefusingStore(flash) });
@@ -356,7 +354,7 @@ describe("QoS 1 telemetry from records", () => {
 
 describe("batches and the pending limit", () => {
   it("readings released from the clock hold go out in whole batches; the rest waits for its window", () => {
-    const rig = makeRig({ sensors: { env: steady() }, online: false, config: { ...EVERY, presync_max: 7, batch_max: 5, batch_window_ms: 600_000 } });
+    const rig = makeRig({ sensors: { env: steadySensor() }, online: false, config: { ...EVERY_SAMPLE, presync_max: 7, batch_max: 5, batch_window_ms: 600_000 } });
     rig.sampler.start();
     rig.clock.advance(6000);
     expect(rig.publisher.on(TOPICS.telemetry)).toHaveLength(1);
@@ -365,7 +363,7 @@ describe("batches and the pending limit", () => {
   });
 
   it("while the clock is unset, coming online does not send held readings", () => {
-    const rig = makeRig({ sensors: { env: steady() }, online: false, config: { ...EVERY, presync_max: 50, batch_window_ms: 0 } });
+    const rig = makeRig({ sensors: { env: steadySensor() }, online: false, config: { ...EVERY_SAMPLE, presync_max: 50, batch_window_ms: 0 } });
     rig.sampler.start();
     rig.clock.advance(2000);
     rig.sampler.setOnline(true);
@@ -377,9 +375,9 @@ describe("batches and the pending limit", () => {
   });
 
   it("a batch sent whole stops its window: the next reading gets a window of its own", () => {
-    const sensor = new ScriptedSensor(() => env(22));
-    sensor.queue.push(() => env(20), () => env(21), () => env(21));
-    const rig = makeRig({ sensors: { env: sensor }, config: { ...EVERY, deadband: "0.5", batch_max: 2, batch_window_ms: 5000 } });
+    const sensor = new ScriptedSensor(() => envSample(22));
+    sensor.queue.push(() => envSample(20), () => envSample(21), () => envSample(21));
+    const rig = makeRig({ sensors: { env: sensor }, config: { ...EVERY_SAMPLE, deadband: "0.5", batch_max: 2, batch_window_ms: 5000 } });
     rig.sampler.setDeadband("100%", "h");
     rig.sampler.setDeadband("100%", "p");
     rig.sampler.start();
@@ -392,9 +390,9 @@ describe("batches and the pending limit", () => {
   });
 
   it("after a refused batch goes out whole, the reading left over still goes when its window ends", () => {
-    const sensor = new ScriptedSensor(() => env(22));
-    sensor.queue.push(() => env(20), () => env(21));
-    const rig = makeRig({ sensors: { env: sensor }, config: { ...EVERY, deadband: "0.5", batch_max: 2, batch_window_ms: 5000 } });
+    const sensor = new ScriptedSensor(() => envSample(22));
+    sensor.queue.push(() => envSample(20), () => envSample(21));
+    const rig = makeRig({ sensors: { env: sensor }, config: { ...EVERY_SAMPLE, deadband: "0.5", batch_max: 2, batch_window_ms: 5000 } });
     rig.sampler.setDeadband("100%", "h");
     rig.sampler.setDeadband("100%", "p");
     rig.publisher.refuseWith = new QueueFullError("queue full");
@@ -408,9 +406,7 @@ describe("batches and the pending limit", () => {
   });
 
   it("past the limit the oldest reading of any sensor goes, named in the warning", () => {
-    const sht = new ScriptedSensor(() => ({ thermometer: { temperature: 20 }, hygrometer: { humidity: 40 } }));
-    const baro = new ScriptedSensor(() => ({ barometer: { pressure: 100_000 } }));
-    const rig = makeRig({ board: withoutChannelDeadbands(loadBoard("esp32/esp32s3")), sensors: { sht, baro }, config: EVERY, pendingMax: 3 });
+    const rig = twoSensorRig({}, { pendingMax: 3 });
     rig.publisher.refuseWith = new QueueFullError("queue full");
     rig.sampler.start();
     rig.clock.advance(1000); // sht 0, baro 1, sht 2, baro 3: the fourth pushes out seq 0
@@ -421,12 +417,11 @@ describe("batches and the pending limit", () => {
   });
 
   it("past the limit the oldest goes even when it is not the first sensor's", () => {
-    const sht = new ScriptedSensor(() => ({ thermometer: { temperature: 20 }, hygrometer: { humidity: 40 } }));
+    const sht = new ScriptedSensor(shtSample);
     sht.queue.push(() => {
       throw new Error("I2C NACK");
     });
-    const baro = new ScriptedSensor(() => ({ barometer: { pressure: 100_000 } }));
-    const rig = makeRig({ board: withoutChannelDeadbands(loadBoard("esp32/esp32s3")), sensors: { sht, baro }, config: EVERY, pendingMax: 3 });
+    const rig = twoSensorRig({ sht }, { pendingMax: 3 });
     rig.publisher.refuseWith = new QueueFullError("queue full");
     rig.sampler.start();
     rig.clock.advance(2000); // baro 0; sht 1, baro 2; sht 3 pushes out baro's 0
@@ -437,8 +432,7 @@ describe("batches and the pending limit", () => {
     const sht = new ScriptedSensor(() => {
       throw new Error("I2C NACK");
     });
-    const baro = new ScriptedSensor(() => ({ barometer: { pressure: 100_000 } }));
-    const rig = makeRig({ board: withoutChannelDeadbands(loadBoard("esp32/esp32s3")), sensors: { sht, baro }, config: EVERY, pendingMax: 2 });
+    const rig = twoSensorRig({ sht }, { pendingMax: 2 });
     rig.publisher.refuseWith = new QueueFullError("queue full");
     rig.sampler.start();
     rig.clock.advance(2000);

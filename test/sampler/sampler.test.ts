@@ -2,9 +2,8 @@ import { describe, expect, it } from "vitest";
 import { QueueFullError } from "../../src/errors";
 import { BOOT_KEY, RECORD_PREFIX, SEQ_KEY, recordKey } from "../../src/sampler/persist";
 import { createSimulatedSensor } from "../../src/sensors/simulated";
-import { loadBoard, makeRig, readings, ScriptedSensor, TOPICS } from "./support/setup";
+import { envSample, loadBoard, makeRig, readings, ScriptedSensor, TOPICS } from "./support/setup";
 
-const env = (t: number, h = 45, p = 101_325) => ({ thermometer: { temperature: t }, hygrometer: { humidity: h }, barometer: { pressure: p } });
 
 /** Lets promise callbacks run (async sensor reads). */
 const settle = () => new Promise<void>((resolve) => queueMicrotask(resolve));
@@ -21,7 +20,7 @@ describe("schedule", () => {
   });
 
   it("counts a throwing read as a failure and keeps sampling", () => {
-    const sensor = new ScriptedSensor(() => env(20));
+    const sensor = new ScriptedSensor(() => envSample(20));
     sensor.queue.push(() => { throw new Error("I2C NACK"); }, () => undefined);
     const rig = makeRig({ sensors: { env: sensor }, config: { interval_ms: 1000, batch_max: 1, heartbeat_s: 1 } });
     rig.sampler.start();
@@ -35,7 +34,7 @@ describe("schedule", () => {
 
   it("never waits on a slow (async) read: a read still running at the next tick is abandoned and counted", async () => {
     let resolveSlow: (v: unknown) => void = () => {};
-    const sensor = new ScriptedSensor(() => Promise.resolve(env(20)));
+    const sensor = new ScriptedSensor(() => Promise.resolve(envSample(20)));
     sensor.queue.push(() => new Promise((resolve) => { resolveSlow = resolve; }));
     const rig = makeRig({ sensors: { env: sensor }, config: { interval_ms: 1000, batch_max: 1, heartbeat_s: 1 } });
     rig.sampler.start();
@@ -43,7 +42,7 @@ describe("schedule", () => {
     await settle();
     rig.clock.advance(1000);
     await settle();
-    resolveSlow(env(99));
+    resolveSlow(envSample(99));
     await settle();
     const stats = rig.sampler.stats().sensors.env;
     expect(stats.overruns).toBe(1);
@@ -56,8 +55,8 @@ describe("schedule", () => {
 
 describe("deadband and heartbeat", () => {
   function run(deadband: string, temperatures: number[], heartbeat_s = 0): number[] {
-    const sensor = new ScriptedSensor(() => env(0));
-    for (const t of temperatures) sensor.queue.push(() => env(t));
+    const sensor = new ScriptedSensor(() => envSample(0));
+    for (const t of temperatures) sensor.queue.push(() => envSample(t));
     const rig = makeRig({ sensors: { env: sensor }, config: { interval_ms: 1000, batch_max: 1, deadband, heartbeat_s } });
     // Only the temperature channel's band matters here: pin the others' bands wide open.
     rig.sampler.setDeadband("100%", "h");

@@ -97,3 +97,27 @@ export class ScriptedSensor implements Sensor {
     return (next ? next() : this.fallback()) as ReturnType<Sensor["sample"]>;
   }
 }
+
+/** A sample of the lin board's env sensor (bme68x): temperature, humidity, pressure. */
+export function envSample(t: number, h = 45, p = 101_325): object {
+  return { thermometer: { temperature: t }, hygrometer: { humidity: h }, barometer: { pressure: p } };
+}
+
+/** An env sensor that always reads 20 °C. */
+export function steadySensor(): ScriptedSensor {
+  return new ScriptedSensor(() => envSample(20));
+}
+
+/** Config: a reading every second, every sample reported, one reading per batch, no heartbeat. */
+export const EVERY_SAMPLE = { deadband: "0", batch_max: 1, interval_ms: 1000, heartbeat_s: 0 };
+
+/** Samples of esp32s3's two sensors: sht (t, h) and baro (p). */
+export const shtSample = (): object => ({ thermometer: { temperature: 20 }, hygrometer: { humidity: 40 } });
+export const baroSample = (): object => ({ barometer: { pressure: 100_000 } });
+
+/** A rig on esp32s3's two sensors (channel deadbands removed), scripted; `config` defaults to EVERY_SAMPLE. */
+export function twoSensorRig(sensors: { sht?: ScriptedSensor; baro?: ScriptedSensor }, options: RigOptions = {}): Rig {
+  const sht = sensors.sht ?? new ScriptedSensor(shtSample);
+  const baro = sensors.baro ?? new ScriptedSensor(baroSample);
+  return makeRig({ config: EVERY_SAMPLE, ...options, board: withoutChannelDeadbands(loadBoard("esp32/esp32s3")), sensors: { sht, baro } });
+}

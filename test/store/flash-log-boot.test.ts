@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { StorageError, StoreFullError } from "../../src/errors";
 import type { NorFlash } from "../../src/ports";
+import { writeU32 } from "../../src/store/bytes";
 import { crc32 } from "../../src/store/crc32";
 import { FlashLogStore, HEADER_BYTES } from "../../src/store/flash-log";
 import { SimNorFlash } from "./nor-flash";
@@ -24,7 +25,7 @@ function commitAll(store: FlashLogStore, values: Record<string, Uint8Array>): vo
 function forgedHeader(flash: SimNorFlash, change: (bytes: Uint8Array) => void, keepCrc = false): Uint8Array {
   const bytes = flash.read(0, HEADER_BYTES);
   change(bytes);
-  if (!keepCrc) new DataView(bytes.buffer).setUint32(20, crc32(bytes, 0, 20), true);
+  if (!keepCrc) writeU32(bytes, 20, crc32(bytes, 0, 20));
   return bytes;
 }
 

@@ -1,6 +1,6 @@
-// The store's module-level tables and names (the CRC table, the key pattern, the journal's names), each checked in a
-// module imported afresh inside the test: StrykerJS activates a mutant of module-level code only in tests that load
-// the module themselves, and these are built once at load.
+// The store's module-level tables and names (the CRC table, the key pattern, the journal's names, the health's time
+// units), each checked in a module imported afresh inside the test: StrykerJS activates a mutant of module-level code
+// only in tests that load the module themselves, and these are built once at load.
 import { beforeEach, describe, expect, it, vi } from "vitest";
 
 beforeEach(() => {
@@ -47,5 +47,14 @@ describe("store module tables", () => {
   it("the flash log names itself in errors", async () => {
     const { LOG_NAME } = await import("../../src/store/flash-log");
     expect(LOG_NAME).toBe("(flash log)");
+  });
+
+  it("the store's health counts a day as 86,400 s and a year as 365.25 days", async () => {
+    const { storeHealth } = await import("../../src/store/wear");
+    // One sector with 1 erase left, erased once in one day: 1 a day, so that erase lasts a day of a year.
+    const figures = { blocks: 1, free: 0, used: 1, retired: 0, retiredBlocks: [], eraseCounts: [99_999], erases: 1, programmedBytes: 0 };
+    const health = storeHealth(figures, 86_400_000);
+    expect(health.erases.perDay).toBe(1);
+    expect(health.yearsLeft).toBe(Number((1 / 365.25).toPrecision(3)));
   });
 });

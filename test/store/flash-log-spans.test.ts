@@ -13,8 +13,10 @@ import { thrown } from "../support/thrown";
 
 const BLOCK = 1024;
 const FRAME_HEADER_BYTES = 6;
+const MAGIC = 0x31474c46; // "FLG1"
 const KIND_FINAL = 0;
 const KIND_MORE = 1;
+const KIND_COPY = 2;
 const FLAG_CARRY = 1;
 const filled = (length: number, seed: number) => Uint8Array.from({ length }, (_, i) => (i * 7 + (i >>> 8) * 31 + seed) & 0xff);
 
@@ -52,7 +54,7 @@ function readLog(flash: SimNorFlash): BlockView[] {
   const blocks: BlockView[] = [];
   for (let block = 0; block < flash.byteLength / flash.blockSize; block++) {
     const bytes = flash.read(block * flash.blockSize, flash.blockSize);
-    if (readU32(bytes, 0) !== 0x31474c46 || readU32(bytes, 20) !== crc32(bytes, 0, 20)) continue;
+    if (readU32(bytes, 0) !== MAGIC || readU32(bytes, 20) !== crc32(bytes, 0, 20)) continue;
     const view: BlockView = { block, seq: readU32(bytes, 4), carry: (bytes[18] & FLAG_CARRY) !== 0, kinds: [], spoilt: false };
     for (let at = HEADER_BYTES; at + FRAME_HEADER_BYTES <= bytes.length; ) {
       const word = bytes[at] | (bytes[at + 1] << 8);
@@ -112,7 +114,7 @@ describe("flash log: commits that span blocks", () => {
       const log = readLog(flash);
       expect(carryMismatches(log), `after commit ${i}`).toEqual([]);
       // A block a commit was carried into, that took reclaim's copies and no more of the commit: it goes on further.
-      copiesInsideCommits += log.filter((view) => view.carry && view.kinds.length > 0 && view.kinds.every((kind) => kind === 2)).length;
+      copiesInsideCommits += log.filter((view) => view.carry && view.kinds.length > 0 && view.kinds.every((kind) => kind === KIND_COPY)).length;
     }
     expect(copiesInsideCommits).toBeGreaterThan(0); // the case this test is for happened
     const reopened = FlashLogStore.open(flash);
@@ -126,7 +128,7 @@ describe("flash log: commits that span blocks", () => {
     store.commit();
     // The next commit's second frame (a MORE) fails once; its first frame is already on flash.
     let frames = 0;
-    flash.spoil = (offset, bytes) => !isHeader(flash, offset) && frameKind(bytes) !== 2 && ++frames === 2;
+    flash.spoil = (offset, bytes) => !isHeader(flash, offset) && frameKind(bytes) !== KIND_COPY && ++frames === 2;
     store.put("kept", filled(1500, 2));
     store.put("other", filled(30, 3));
     store.commit();
@@ -143,13 +145,12 @@ describe("flash log: commits that span blocks", () => {
 
   it("a frame reclaim copies that fails its read-back: a StorageError naming the block; recover() keeps every committed value", () => {
     const flash = new SpoilingFlash(6 * BLOCK, BLOCK);
-    const retired: number[] = [];
-    const store = FlashLogStore.open(flash, { onRetire: (block) => retired.push(block) });
+    const store = FlashLogStore.open(flash);
     store.put("kept", filled(300, 1));
     store.commit();
     let failedAt = -1;
     flash.spoil = (offset, bytes) => {
-      if (failedAt >= 0 || isHeader(flash, offset) || frameKind(bytes) !== 2) return false;
+      if (failedAt >= 0 || isHeader(flash, offset) || frameKind(bytes) !== KIND_COPY) return false;
       failedAt = Math.floor(offset / BLOCK);
       return true;
     };
@@ -159,7 +160,8 @@ describe("flash log: commits that span blocks", () => {
       try {
         store.commit();
       } catch (e) {
-        error = thrown(StorageError, () => { throw e; });
+        if (!(e instanceof StorageError)) throw e;
+        error = e;
       }
     }
     expect(error?.message).toBe(`flash log: a frame copied forward failed its read-back in block ${failedAt}`);
@@ -219,6 +221,6 @@ describe("flash log: the chain of blocks", () => {
     expect(readLog(flash).map((view) => [view.block, view.seq])).toEqual([[0, 1], [1, 2], [2, 3]]);
     flash.erase(1);
     const error = thrown(StorageError, () => FlashLogStore.open(flash));
-    expect(error.message).toContain("log block at position 2 is missing (between 1 and 3); erase the store");
+    expect(error.message).toBe('log block at position 2 is missing (between 1 and 3); erase the store (key "(flash log)")');
   });
 });

@@ -96,6 +96,36 @@ describe("flash log: what a reopen counts", () => {
     expect(liveOf("big", 1100)).toBe(2 * (1 + 3 + 1 + 2 + 512) + (1 + 3 + 1 + 2 + 76));
   });
 
+  it("live bytes count a key in the shortest form that reads back: dictionary head, numbered tail (4 to 10 digits) or plain", () => {
+    const flash = new SimNorFlash(8 * BLOCK, BLOCK);
+    const store = FlashLogStore.open(flash);
+    const liveOf = (key: string) => {
+      commitAll(store, { [key]: filled(10, 3) });
+      const live = store.stats().liveBytes;
+      store.delete(key);
+      store.commit();
+      return live - (1 + 1 + 10); // less the op byte, the length varint and the value: the key's bytes
+    };
+    // Dictionary heads: the number's varint alone (50; 1,295).
+    expect(liveOf("smp.r000000001e")).toBe(1);
+    expect(liveOf("smp.r00000000zz")).toBe(2);
+    expect(liveOf("o/00000001")).toBe(1);
+    // Numbered: width byte, head, varint of the base-36 tail, when shorter than plain.
+    expect(liveOf("t.00a1")).toBe(1 + 2 + 2); // 361
+    expect(liveOf("00a1")).toBe(1 + 0 + 2); // a tail of the whole key
+    expect(liveOf("K.001")).toBe(5); // three digits: plain
+    // Tails longer than 10 digits: the last 10 are the number (3456789012 in base 36 is 7 varint bytes).
+    expect(liveOf("123456789012")).toBe(1 + 2 + 7);
+    expect(liveOf("zz3456789012")).toBe(1 + 2 + 7);
+    // Each form reads back as the same key.
+    const keys = ["smp.r000000001e", "t.00a1", "00a1", "K.001", "zz3456789012"];
+    for (const key of keys) store.put(key, filled(10, key.length));
+    store.commit();
+    const reopened = FlashLogStore.open(flash);
+    expect(reopened.list("").sort()).toEqual([...keys].sort());
+    for (const key of keys) expect(reopened.get(key), key).toEqual(filled(10, key.length));
+  });
+
   it("reclaim copies the oldest block's live values and nothing else", () => {
     const store = FlashLogStore.open(new SimNorFlash(6 * BLOCK, BLOCK));
     commitAll(store, { a: filled(100, 18) });

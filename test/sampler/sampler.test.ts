@@ -4,7 +4,6 @@ import { BOOT_KEY, RECORD_PREFIX, SEQ_KEY, recordKey } from "../../src/sampler/p
 import { createSimulatedSensor } from "../../src/sensors/simulated";
 import { envSample, loadBoard, makeRig, readings, ScriptedSensor, TOPICS } from "./support/setup";
 
-
 /** Lets promise callbacks run (async sensor reads). */
 const settle = () => new Promise<void>((resolve) => queueMicrotask(resolve));
 

@@ -5,16 +5,13 @@
 // (docs/reliability.md).
 import { describe, expect, it } from "vitest";
 import { StorageError, StoreFullError } from "../../src/errors";
-import type { NorFlash } from "../../src/ports";
 import { writeU32 } from "../../src/store/bytes";
 import { crc32 } from "../../src/store/crc32";
 import { FlashLogStore, HEADER_BYTES } from "../../src/store/flash-log";
-import { SimNorFlash } from "./nor-flash";
+import { filled, SimNorFlash } from "./nor-flash";
 import { thrown } from "../support/thrown";
 
 const BLOCK = 1024;
-/** Bytes that do not repeat every 256 or 512 (a part's bytes put in the wrong part show). */
-const filled = (length: number, seed: number) => Uint8Array.from({ length }, (_, i) => (i * 7 + (i >>> 8) * 31 + seed) & 0xff);
 
 function commitAll(store: FlashLogStore, values: Record<string, Uint8Array>): void {
   for (const [key, value] of Object.entries(values)) store.put(key, value);
@@ -284,21 +281,9 @@ describe("flash log: bad blocks and the live limit", () => {
 
 describe("flash log: a commit that never programs", () => {
   it("every frame failing its read-back: four attempts in four blocks, then a StorageError that says so", () => {
-    const sim = new SimNorFlash(8 * BLOCK, BLOCK);
-    // Headers program fine; every frame comes back with one bit still set.
-    const flash: NorFlash = {
-      blockSize: sim.blockSize,
-      byteLength: sim.byteLength,
-      read: (offset, length) => sim.read(offset, length),
-      erase: (block) => sim.erase(block),
-      write: (offset, bytes) => {
-        if (bytes.length === HEADER_BYTES) return sim.write(offset, bytes);
-        const i = bytes.findIndex((b) => b !== 0);
-        const spoilt = bytes.slice();
-        spoilt[i] = bytes[i] & (bytes[i] - 1);
-        sim.write(offset, spoilt);
-      },
-    };
+    const flash = new SimNorFlash(8 * BLOCK, BLOCK);
+    // Headers program fine; every frame comes back wrong.
+    flash.spoil = (_offset, bytes) => bytes.length !== HEADER_BYTES;
     const store = FlashLogStore.open(flash);
     const limit = store.stats().liveLimit;
     store.put("a", filled(10, 14));

@@ -8,7 +8,7 @@ import { StorageError } from "../../src/errors";
 import { readU32 } from "../../src/store/bytes";
 import { crc32 } from "../../src/store/crc32";
 import { FlashLogStore, HEADER_BYTES } from "../../src/store/flash-log";
-import { SimNorFlash } from "./nor-flash";
+import { filled, SimNorFlash } from "./nor-flash";
 import { thrown } from "../support/thrown";
 
 const BLOCK = 1024;
@@ -18,23 +18,6 @@ const KIND_FINAL = 0;
 const KIND_MORE = 1;
 const KIND_COPY = 2;
 const FLAG_CARRY = 1;
-const filled = (length: number, seed: number) => Uint8Array.from({ length }, (_, i) => (i * 7 + (i >>> 8) * 31 + seed) & 0xff);
-
-/**
- * A SimNorFlash whose programs `spoil` picks come back with one bit still set (the read-back fails), as a worn cell
- * does. Headers are the programs at a block's first byte.
- */
-class SpoilingFlash extends SimNorFlash {
-  spoil: (offset: number, bytes: Uint8Array) => boolean = () => false;
-  override write(offset: number, bytes: Uint8Array): void {
-    if (!this.spoil(offset, bytes)) return super.write(offset, bytes);
-    const i = bytes.findIndex((b) => b !== 0);
-    const spoilt = bytes.slice();
-    spoilt[i] = bytes[i] & (bytes[i] - 1);
-    super.write(offset, spoilt);
-  }
-}
-
 const isHeader = (flash: SimNorFlash, offset: number) => offset % flash.blockSize === 0;
 /** The kind of a frame program (its first u16 holds kind << 14). */
 const frameKind = (bytes: Uint8Array) => bytes[1] >>> 6;
@@ -94,7 +77,7 @@ function carryMismatches(log: BlockView[]): string[] {
 
 describe("flash log: commits that span blocks", () => {
   it("CARRY is set exactly where a commit goes on, also when reclaim's copies push its last frame on to a third block", () => {
-    const flash = new SpoilingFlash(16 * BLOCK, BLOCK);
+    const flash = new SimNorFlash(16 * BLOCK, BLOCK);
     const store = FlashLogStore.open(flash);
     const expected = new Map<string, Uint8Array>([["kept", filled(1500, 99)]]);
     store.put("kept", filled(1500, 99));
@@ -122,7 +105,7 @@ describe("flash log: commits that span blocks", () => {
   });
 
   it("a commit whose frame fails on its second block is retried in a new block without CARRY, and the failed frames count for nothing", () => {
-    const flash = new SpoilingFlash(12 * BLOCK, BLOCK);
+    const flash = new SimNorFlash(12 * BLOCK, BLOCK);
     const store = FlashLogStore.open(flash);
     store.put("kept", filled(1500, 1));
     store.commit();
@@ -144,7 +127,7 @@ describe("flash log: commits that span blocks", () => {
   });
 
   it("a frame reclaim copies that fails its read-back: a StorageError naming the block; recover() keeps every committed value", () => {
-    const flash = new SpoilingFlash(6 * BLOCK, BLOCK);
+    const flash = new SimNorFlash(6 * BLOCK, BLOCK);
     const store = FlashLogStore.open(flash);
     store.put("kept", filled(300, 1));
     store.commit();
@@ -175,7 +158,7 @@ describe("flash log: commits that span blocks", () => {
   });
 
   it("no header will program anywhere: every block retired with its reason, then a StorageError that says none is left", () => {
-    const flash = new SpoilingFlash(4 * BLOCK, BLOCK);
+    const flash = new SimNorFlash(4 * BLOCK, BLOCK);
     flash.spoil = (offset) => isHeader(flash, offset);
     const retired: Array<[number, string]> = [];
     const store = FlashLogStore.open(flash, { onRetire: (block, reason) => retired.push([block, reason]) });
